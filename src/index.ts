@@ -1,0 +1,25 @@
+export type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
+export { WsAuthAdapter } from './ws-auth.adapter.js';
+export {
+  WS_AUTH_PROTOCOL_PREFIX,
+  WS_AUTH_REFRESH_EVENT,
+  WS_AUTH_REFRESHED_EVENT,
+  WsAuthCloseCode,
+} from './ws-auth.constants.js';
+export { HandshakeRejection, WsAuthConfigurationError } from './ws-auth.exceptions.js';
+export { WsAuthGateway, type WsAuthGatewayMetadata } from './ws-auth-gateway.decorator.js';
+export { WsAuthModule } from './ws-auth.module.js';
+export { InjectWsAuthOptions, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
+export type {
+  JwtClaims,
+  ResolveUser,
+  SessionMiddleware,
+  WsAuthGatewayOptions,
+  WsAuthJwtOptions,
+  WsAuthModuleOptions,
+} from './ws-auth-module-options.interface.js';
+export { type DisconnectOptions, WsAuthConnections } from './ws-auth-connections.service.js';
+export { WsHandshakeGuard } from './ws-handshake.guard.js';
+export { WsRoles } from './ws-roles.decorator.js';
+export { WsRolesGuard } from './ws-roles.guard.js';
+export { WsUser } from './ws-user.decorator.js';

@@ -1,0 +1,57 @@
+import type { IncomingMessage } from 'node:http';
+import type { Strategy } from 'passport';
+
+/** How one strategy judged one request. */
+export type StrategyOutcome =
+  | { readonly kind: 'success'; readonly user: unknown; readonly info?: unknown }
+  | { readonly kind: 'fail'; readonly challenge?: unknown }
+  | { readonly kind: 'error'; readonly error: unknown };
+
+/** A strategy as the handshake guard runs it. */
+export type Authenticate = (request: IncomingMessage) => Promise<StrategyOutcome>;
+
+/** The methods passport adds to the per-request copy of a strategy. */
+interface StrategyAttempt {
+  success(user: unknown, info?: unknown): void;
+  fail(challenge?: unknown, status?: number): void;
+  error(error: unknown): void;
+  pass(): void;
+  redirect(url: string, status?: number): void;
+  authenticate(request: IncomingMessage, options?: object): void;
+}
+
+/**
+ * Runs a passport strategy against the upgrade request the way
+ * `passport.authenticate()` does (a fresh `Object.create(strategy)` per attempt),
+ * but without a response object: a handshake has none until it is answered.
+ */
+export function runPassportStrategy(strategy: Strategy, request: IncomingMessage): Promise<StrategyOutcome> {
+  return new Promise((resolve) => {
+    const attempt: StrategyAttempt = Object.create(strategy);
+    attempt.success = (user, info) => resolve({ kind: 'success', user, info });
+    attempt.fail = (challenge) => resolve({ kind: 'fail', challenge });
+    attempt.error = (error) => resolve({ kind: 'error', error });
+    attempt.pass = () => resolve({ kind: 'fail' });
+    attempt.redirect = () =>
+      resolve({
+        kind: 'error',
+        error: new Error(`strategy "${strategy.name}" redirects, which a WebSocket handshake cannot follow`),
+      });
+    try {
+      attempt.authenticate(request, { session: false });
+    } catch (error) {
+      resolve({ kind: 'error', error });
+    }
+  });
+}
+
+/**
+ * Why a built-in strategy refused a request: the message of the 401, and whether
+ * the client sent credentials at all (an optional gateway lets it in only if not).
+ */
+export class AuthFailure {
+  constructor(
+    readonly message: string,
+    readonly presented = true,
+  ) {}
+}

@@ -1,0 +1,130 @@
+import type { KeyObject } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Algorithm, JwtPayload } from 'jsonwebtoken';
+
+/** The verified claims of a token accepted by the built-in `jwt` strategy; `exp` is always there. */
+export interface JwtClaims extends JwtPayload {
+  exp: number;
+}
+
+/**
+ * Turns verified claims into your user. Return `null` (or `undefined`) for a user
+ * that does not exist: the handshake gets 401. A throw answers 500.
+ *
+ * `request` is the HTTP upgrade request; it is `undefined` when the call comes
+ * from an in-band `auth:refresh`, which has no HTTP request of its own.
+ */
+export type ResolveUser<User = any> = (
+  claims: JwtClaims,
+  request: IncomingMessage | undefined,
+) => User | null | undefined | Promise<User | null | undefined>;
+
+/** Connect-style middleware, such as the handler `express-session` returns. */
+export type SessionMiddleware = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+/** The built-in `jwt` strategy (passport-jwt), configured the RFC 8725 way. */
+export interface WsAuthJwtOptions {
+  /**
+   * HMAC secret for `HS256`/`HS384`/`HS512`: at least as many bytes as the hash
+   * (32 for HS256). Turned into a `KeyObject` once at start-up. Give exactly one
+   * of `secret` and `publicKey`.
+   */
+  secret?: string | Buffer | KeyObject;
+  /** PEM public key (or `KeyObject`) for `RS*`, `PS*` and `ES*` algorithms. */
+  publicKey?: string | Buffer | KeyObject;
+  /**
+   * Required: the algorithms tokens may be signed with, from one family that
+   * matches the key. `none` is refused.
+   */
+  algorithms: Algorithm[];
+  /** Expected `iss`. @default not checked */
+  issuer?: string | string[];
+  /** Expected `aud` (any of them). @default not checked */
+  audience?: string | string[];
+  /** Seconds of leeway for `exp` and `nbf`, and for closing an expired connection. @default 0 */
+  clockTolerance?: number;
+  /** Tokens longer than this many bytes are refused without being verified. @default 8192 */
+  maxTokenBytes?: number;
+  /**
+   * Also read the token from this cookie (only when no header, subprotocol or
+   * query token was sent). Cookies are sent by the browser on its own, so this
+   * requires `allowedOrigins`. @default no cookie
+   */
+  cookie?: string;
+}
+
+/** Options of `WsAuthModule.forRoot()` / `forRootAsync()`. */
+export interface WsAuthModuleOptions<User = any> {
+  /** The built-in `jwt` strategy. Without it, `'jwt'` names a passport strategy the app registers. */
+  jwt?: WsAuthJwtOptions;
+  /**
+   * Maps the claims of a token accepted by the built-in `jwt` strategy to your user.
+   * @default the claims themselves
+   */
+  resolveUser?: ResolveUser<User>;
+  /**
+   * Strategy names tried in order; the first to succeed wins. `'jwt'` and `'session'`
+   * are built in when configured; any other name is a passport strategy registered
+   * the @nestjs/passport way (`PassportStrategy(Strategy, 'name')`).
+   * @default ['jwt']
+   */
+  strategies?: string[];
+  /**
+   * Browser origins (`scheme://host[:port]`) allowed to open a connection; any other
+   * `Origin` gets 403. Requests without an `Origin` header (non-browser clients) pass.
+   * Required when a cookie authenticates (strategy `'session'`, `jwt.cookie`).
+   * @default any origin
+   */
+  allowedOrigins?: string[];
+  /**
+   * Spell out that cookie authentication may run without an origin allow-list, which
+   * leaves the gateway open to Cross-Site WebSocket Hijacking. Only for apps whose
+   * proxy checks `Origin` itself.
+   * @default false
+   */
+  allowAnyOrigin?: boolean;
+  /**
+   * Deadline for authenticating a handshake; past it the client gets 503. Node stops
+   * its own request timers once a connection asks to upgrade, so this is the only one.
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Close a connection with 4401 when the token it was opened (or refreshed) with
+   * expires, `jwt.clockTolerance` seconds after `exp`.
+   * @default true
+   */
+  closeOnExpiry?: boolean;
+  /**
+   * The id connections are grouped by (`WsAuthConnections`, `maxConnectionsPerUser`,
+   * `auth:refresh`).
+   * @default (user) => String(user.id ?? user.sub)
+   */
+  userId?: (user: User) => string;
+  /**
+   * The roles `auth.roles` and `@WsRoles()` check.
+   * @default (user) => user.roles ?? []
+   */
+  rolesOf?: (user: User) => readonly string[];
+  /** Concurrent connections one user may hold; the next handshake gets 429. @default unlimited */
+  maxConnectionsPerUser?: number;
+  /**
+   * The `express-session` handler the app mounts, for the built-in `'session'` strategy:
+   * the user is whoever passport's session serializer restores.
+   */
+  session?: SessionMiddleware;
+}
+
+/** Per-gateway options: `@WsAuthGateway({ path, auth: { ... } })`. */
+export interface WsAuthGatewayOptions {
+  /** Let clients without credentials in as `client.user === null`. Invalid credentials still get 401. @default false */
+  optional?: boolean;
+  /** This gateway's own strategy list. @default the module's `strategies` */
+  strategies?: string[];
+  /** The user must hold at least one of these roles, or the handshake gets 403. @default no role needed */
+  roles?: string[];
+}

@@ -1,0 +1,49 @@
+import { describe, expect, test } from '@jest/globals';
+import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
+import { resolveWsAuthOptions } from './ws-auth-options.resolver.js';
+
+const jwt = { secret: 'x'.repeat(32), algorithms: ['HS256' as const] };
+const session = () => {};
+
+describe('resolveWsAuthOptions', () => {
+  test('applies the defaults', () => {
+    const settings = resolveWsAuthOptions({ jwt });
+    expect(settings).toMatchObject({
+      strategies: ['jwt'],
+      allowAnyOrigin: false,
+      handshakeTimeoutMs: 10_000,
+      closeOnExpiry: true,
+      maxConnectionsPerUser: Infinity,
+    });
+    expect(settings.origins).toBeUndefined();
+    expect(settings.userId({ id: 7 })).toBe('7');
+    expect(settings.userId({ sub: 'alice' })).toBe('alice');
+    expect(settings.rolesOf({ roles: ['admin'] })).toEqual(['admin']);
+    expect(settings.rolesOf({})).toEqual([]);
+  });
+
+  test('the default userId explains what to do for a user without id or sub', () => {
+    expect(() => resolveWsAuthOptions({ jwt }).userId({ name: 'x' })).toThrow(/Set the userId option/);
+  });
+
+  test.each<[string, WsAuthModuleOptions, RegExp]>([
+    ['empty strategies', { jwt, strategies: [] }, /strategies must be a non-empty array/],
+    ['a strategy twice', { jwt, strategies: ['jwt', 'jwt'] }, /names a strategy twice/],
+    ['a zero timeout', { jwt, handshakeTimeoutMs: 0 }, /handshakeTimeoutMs must be a positive whole number/],
+    ['a huge timeout', { jwt, handshakeTimeoutMs: 2 ** 31 }, /handshakeTimeoutMs must be at most/],
+    ['a fractional limit', { jwt, maxConnectionsPerUser: 1.5 }, /maxConnectionsPerUser/],
+    ['a resolveUser that is no function', { jwt, resolveUser: 'x' as never }, /resolveUser must be a function/],
+    ['session without origins', { strategies: ['session'], session }, /Cross-Site WebSocket Hijacking.*allowedOrigins/],
+    ['a JWT cookie without origins', { jwt: { ...jwt, cookie: 'access_token' } }, /jwt\.cookie authenticates by cookie/],
+    ['a bad origin', { jwt, allowedOrigins: ['*'] }, /allowedOrigins\[0\]/],
+  ])('refuses %s', (_case, options, message) => {
+    expect(() => resolveWsAuthOptions(options)).toThrow(WsAuthConfigurationError);
+    expect(() => resolveWsAuthOptions(options)).toThrow(message);
+  });
+
+  test('cookie authentication runs with an allow-list, or with the opt-out spelled out', () => {
+    expect(resolveWsAuthOptions({ session, allowedOrigins: ['https://app.example.com'] }).origins).toBeDefined();
+    expect(resolveWsAuthOptions({ session, allowAnyOrigin: true }).allowAnyOrigin).toBe(true);
+  });
+});

@@ -1,0 +1,116 @@
+import { type JwtSettings, positiveInteger, resolveJwtOptions } from './jwt-options.resolver.js';
+import { OriginAllowList } from './origin-allow-list.js';
+import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
+import type {
+  ResolveUser,
+  SessionMiddleware,
+  WsAuthModuleOptions,
+} from './ws-auth-module-options.interface.js';
+
+/** `WsAuthModuleOptions`, validated, with every default applied. */
+export interface WsAuthSettings {
+  readonly strategies: readonly string[];
+  readonly jwt?: JwtSettings;
+  readonly resolveUser?: ResolveUser;
+  /** Absent: any origin may connect. */
+  readonly origins?: OriginAllowList;
+  readonly allowAnyOrigin: boolean;
+  readonly handshakeTimeoutMs: number;
+  readonly closeOnExpiry: boolean;
+  readonly userId: (user: any) => string;
+  readonly rolesOf: (user: any) => readonly string[];
+  readonly maxConnectionsPerUser: number;
+  readonly session?: SessionMiddleware;
+}
+
+export const DEFAULT_STRATEGIES: readonly string[] = ['jwt'];
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Validates the module options once, at start-up, for `forRoot` and `forRootAsync` alike. */
+export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new WsAuthConfigurationError(`WsAuthModule.forRoot() needs an options object, e.g. { jwt: { secret, algorithms } }.`);
+  }
+  const settings: WsAuthSettings = {
+    strategies: strategyList(options.strategies ?? DEFAULT_STRATEGIES, 'strategies'),
+    ...(options.jwt !== undefined && { jwt: resolveJwtOptions(options.jwt) }),
+    ...(options.resolveUser !== undefined && { resolveUser: callback(options.resolveUser, 'resolveUser') }),
+    ...(options.allowedOrigins !== undefined && { origins: OriginAllowList.parse(options.allowedOrigins) }),
+    allowAnyOrigin: options.allowAnyOrigin === true,
+    handshakeTimeoutMs: handshakeTimeout(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    closeOnExpiry: options.closeOnExpiry ?? true,
+    userId: callback(options.userId ?? defaultUserId, 'userId'),
+    rolesOf: callback(options.rolesOf ?? defaultRolesOf, 'rolesOf'),
+    maxConnectionsPerUser:
+      options.maxConnectionsPerUser === undefined
+        ? Infinity
+        : positiveInteger(options.maxConnectionsPerUser, 'maxConnectionsPerUser'),
+    ...(options.session !== undefined && { session: callback(options.session, 'session') }),
+  };
+  if (settings.session) {
+    assertOriginChecked(settings, `session (the 'session' strategy)`);
+  }
+  if (settings.jwt?.cookie !== undefined) {
+    assertOriginChecked(settings, `jwt.cookie`);
+  }
+  return settings;
+}
+
+/** Validates a list of strategy names: the module's or one gateway's. */
+export function strategyList(strategies: unknown, option: string): readonly string[] {
+  if (
+    !Array.isArray(strategies) ||
+    strategies.length === 0 ||
+    !strategies.every((name) => typeof name === 'string' && name !== '')
+  ) {
+    throw new WsAuthConfigurationError(`${option} must be a non-empty array of strategy names, e.g. ['jwt'].`);
+  }
+  if (new Set(strategies).size !== strategies.length) {
+    throw new WsAuthConfigurationError(`${option} names a strategy twice: ${strategies.join(', ')}. List each once.`);
+  }
+  return Object.freeze([...strategies]);
+}
+
+/**
+ * Browsers attach cookies to a cross-site WebSocket handshake, so a cookie that
+ * authenticates opens the door to Cross-Site WebSocket Hijacking unless the
+ * origin is checked.
+ */
+export function assertOriginChecked(settings: WsAuthSettings, what: string): void {
+  if (!settings.origins && !settings.allowAnyOrigin) {
+    throw new WsAuthConfigurationError(
+      `${what} authenticates by cookie, which any website can make a browser send (Cross-Site WebSocket Hijacking). ` +
+        `Set allowedOrigins: ['https://your.app'] (or, if a proxy checks Origin for you, allowAnyOrigin: true).`,
+    );
+  }
+}
+
+function defaultUserId(user: { id?: unknown; sub?: unknown }): string {
+  const id = user?.id ?? user?.sub;
+  if (id === undefined || id === null || id === '') {
+    throw new WsAuthConfigurationError(
+      `the user has neither an id nor a sub, so its connections cannot be grouped. Set the userId option, e.g. userId: (user) => user.email.`,
+    );
+  }
+  return String(id);
+}
+
+function defaultRolesOf(user: { roles?: unknown }): readonly string[] {
+  return Array.isArray(user?.roles) ? user.roles : [];
+}
+
+function handshakeTimeout(value: unknown): number {
+  const ms = positiveInteger(value, 'handshakeTimeoutMs');
+  if (ms > MAX_TIMER_DELAY_MS) {
+    throw new WsAuthConfigurationError(`handshakeTimeoutMs must be at most ${MAX_TIMER_DELAY_MS}; got ${ms}.`);
+  }
+  return ms;
+}
+
+function callback<F>(value: F, option: string): F {
+  if (typeof value !== 'function') {
+    throw new WsAuthConfigurationError(`${option} must be a function; got ${typeof value}.`);
+  }
+  return value;
+}

@@ -1,0 +1,27 @@
+/** Injection token of the validated, defaulted options (see `resolveWsAuthOptions`). */
+export const WS_AUTH_SETTINGS = Symbol('WS_AUTH_SETTINGS');
+
+/** Class metadata key: the `auth` options of a `@WsAuthGateway`. */
+export const WS_AUTH_GATEWAY_METADATA = Symbol('WS_AUTH_GATEWAY_METADATA');
+
+/** Gateway option key by which `@WsAuthGateway` hands its class to `WsAuthAdapter.create`. */
+export const WS_AUTH_GATEWAY = Symbol('WS_AUTH_GATEWAY');
+
+/** Method/class metadata key of `@WsRoles`. */
+export const WS_ROLES_METADATA = Symbol('WS_ROLES_METADATA');
+
+/** Upgrade request property: the accepted handshake, from `verifyClient` to the `connection` event. */
+export const HANDSHAKE = Symbol('nest-ws-auth.handshake');
+
+/** Upgrade request property: the credentials found in it, parsed once per handshake. */
+export const CREDENTIALS = Symbol('nest-ws-auth.credentials');
+
+/** Client properties: the user id the registry files the socket under, and its expiry deadline. */
+export const USER_ID = Symbol('nest-ws-auth.userId');
+export const DEADLINE = Symbol('nest-ws-auth.deadline');
+
+/** RFC 6455: a close reason is at most 123 bytes (ws throws a RangeError beyond). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** Node's timers fire at once for a delay above 2^31-1 ms (about 24.8 days). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;

@@ -1,0 +1,234 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import passport, { type Strategy } from 'passport';
+import { readCredentials } from './credentials.extractor.js';
+import { JwtStrategy } from './jwt.strategy.js';
+import {
+  type Authenticate,
+  AuthFailure,
+  runPassportStrategy,
+  type StrategyOutcome,
+} from './passport-strategy.runner.js';
+import { HandshakeRejection, WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { HANDSHAKE, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import { type AcceptedHandshake, WsAuthConnections } from './ws-auth-connections.service.js';
+import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
+import { assertOriginChecked, strategyList, type WsAuthSettings } from './ws-auth-options.resolver.js';
+import { holdsAnyRole } from './ws-roles.guard.js';
+
+/** One gateway's handshake rules, fixed at start-up. */
+export interface GatewayPolicy {
+  readonly gateway: string;
+  readonly strategies: ReadonlyArray<readonly [name: string, authenticate: Authenticate]>;
+  readonly optional: boolean;
+  readonly roles?: readonly string[];
+}
+
+/** ws's asynchronous `verifyClient`. */
+export type VerifyClient = (
+  info: { req: IncomingMessage },
+  done: (verified: boolean, status?: number, message?: string, headers?: Record<string, string>) => void,
+) => void;
+
+type CarriesHandshake = IncomingMessage & { [HANDSHAKE]?: AcceptedHandshake };
+
+/** `passport._strategy(name)`: how passport itself looks strategies up; @types/passport leaves it out. */
+const registeredStrategy = (name: string): Strategy | undefined =>
+  (passport as unknown as { _strategy(name: string): Strategy | undefined })._strategy(name);
+
+const MISSING_STRATEGY_FIX = (name: string): string =>
+  name === 'jwt'
+    ? `configure the built-in one with WsAuthModule.forRoot({ jwt: { secret, algorithms } }), or provide a PassportStrategy(Strategy, 'jwt')`
+    : name === 'session'
+      ? `pass the app's express-session handler as WsAuthModule.forRoot({ session })`
+      : `provide a class extending PassportStrategy(Strategy, '${name}') in a module of the app`;
+
+/**
+ * Decides, during the HTTP upgrade, who may open a connection to a
+ * `@WsAuthGateway`: origin, credentials, strategies in order, roles and the
+ * per-user limit, all within `handshakeTimeoutMs`. A refusal is an HTTP
+ * response; an accepted client reaches the gateway with `client.user` set.
+ */
+@Injectable()
+export class WsHandshakeGuard {
+  private readonly logger = new Logger('WsAuth');
+  private readonly guarded = new Set<Function>();
+  private readonly strategies = new Map<string, Authenticate>();
+
+  constructor(
+    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
+    private readonly connections: WsAuthConnections,
+    @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
+  ) {}
+
+  /** Validates a gateway's `auth` options and strategy names; throws at start-up. */
+  policyFor(gateway: Function, auth: WsAuthGatewayOptions): GatewayPolicy {
+    const where = `${gateway.name} auth`;
+    const names = auth.strategies === undefined ? this.settings.strategies : strategyList(auth.strategies, `${where}.strategies`);
+    if (auth.roles !== undefined && (!Array.isArray(auth.roles) || !auth.roles.every((role) => typeof role === 'string'))) {
+      throw new WsAuthConfigurationError(`${where}.roles must be an array of role names.`);
+    }
+    if (auth.optional && auth.roles?.length) {
+      throw new WsAuthConfigurationError(
+        `${where} is optional and requires roles, which anonymous clients never hold. Drop one of the two.`,
+      );
+    }
+    if (names.includes('session')) {
+      assertOriginChecked(this.settings, `${gateway.name} (strategy 'session')`);
+    }
+    this.guarded.add(gateway);
+    return {
+      gateway: gateway.name,
+      strategies: names.map((name) => [name, this.strategy(name, gateway.name)] as const),
+      optional: auth.optional === true,
+      ...(auth.roles?.length && { roles: [...auth.roles] }),
+    };
+  }
+
+  /** Whether `policyFor` ran for `gateway`, i.e. a WsAuthAdapter serves it. */
+  isGuarded(gateway: Function): boolean {
+    return this.guarded.has(gateway);
+  }
+
+  /** The ws `verifyClient` of one gateway. */
+  verifyClient(policy: GatewayPolicy): VerifyClient {
+    return ({ req: request }, done) => {
+      this.authenticateWithin(request, policy).then(
+        (handshake) => {
+          // A client gone mid-authentication gets no answer: its socket is already destroyed.
+          if (!request.socket.destroyed) {
+            (request as CarriesHandshake)[HANDSHAKE] = handshake;
+            done(true);
+          }
+        },
+        (rejection: HandshakeRejection) => {
+          if (!request.socket.destroyed) {
+            done(false, rejection.status, rejection.body, { 'Content-Type': 'application/json', ...rejection.headers });
+          }
+        },
+      );
+    };
+  }
+
+  /** The handshake `verifyClient` accepted for this request, if any. */
+  handshakeOf(request: IncomingMessage): AcceptedHandshake | undefined {
+    return (request as CarriesHandshake)[HANDSHAKE];
+  }
+
+  /**
+   * Node cancels its request timers once a request asks to upgrade, so a stuck
+   * strategy would hold the socket forever: this deadline is the only one.
+   */
+  private authenticateWithin(request: IncomingMessage, policy: GatewayPolicy): Promise<AcceptedHandshake> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.logger.warn(
+          `${policy.gateway}: authentication took longer than handshakeTimeoutMs (${this.settings.handshakeTimeoutMs} ms); answered 503.`,
+        );
+        reject(new HandshakeRejection(503, 'Authentication timed out'));
+      }, this.settings.handshakeTimeoutMs);
+    });
+    return Promise.race([this.authenticate(request, policy), deadline])
+      .catch((error: unknown) => {
+        throw error instanceof HandshakeRejection ? error : this.serverError(policy, 'failed', error, request);
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  private async authenticate(request: IncomingMessage, policy: GatewayPolicy): Promise<AcceptedHandshake> {
+    const origin = request.headers.origin ?? request.headers['sec-websocket-origin'];
+    if (this.settings.origins && !this.settings.origins.allows(origin as string | undefined)) {
+      throw new HandshakeRejection(403, 'Origin not allowed');
+    }
+    const credentials = readCredentials(request, this.settings.jwt?.cookie);
+    const failures: unknown[] = [];
+    for (const [name, authenticate] of policy.strategies) {
+      const outcome: StrategyOutcome = await authenticate(request);
+      if (outcome.kind === 'success') {
+        return this.admit(request, policy, outcome.user, outcome.info);
+      }
+      if (outcome.kind === 'error') {
+        throw this.serverError(policy, `strategy "${name}" failed`, outcome.error, request);
+      }
+      failures.push(outcome.challenge);
+    }
+    const presented =
+      credentials.presented || failures.some((failure) => failure instanceof AuthFailure && failure.presented);
+    if (policy.optional && !presented) {
+      return { user: null };
+    }
+    throw unauthorized(presented, credentials.token !== undefined, failures);
+  }
+
+  private admit(request: IncomingMessage, policy: GatewayPolicy, user: unknown, info: unknown): AcceptedHandshake {
+    let userId: string;
+    try {
+      if (policy.roles && !holdsAnyRole(this.settings.rolesOf(user), policy.roles)) {
+        throw new HandshakeRejection(403, 'Insufficient role');
+      }
+      userId = this.settings.userId(user);
+    } catch (error) {
+      throw error instanceof HandshakeRejection ? error : this.serverError(policy, 'userId/rolesOf failed', error, request);
+    }
+    const release = this.connections.reserve(userId, request.socket);
+    if (!release) {
+      throw new HandshakeRejection(429, `Too many connections (at most ${this.settings.maxConnectionsPerUser} per user)`);
+    }
+    const expiresAt = (info as { exp?: unknown } | undefined)?.exp;
+    return { user, userId, release, ...(typeof expiresAt === 'number' && { expiresAt }) };
+  }
+
+  private strategy(name: string, gateway: string): Authenticate {
+    let authenticate = this.strategies.get(name);
+    if (!authenticate) {
+      authenticate = this.builtIn(name) ?? this.registered(name, gateway);
+      this.strategies.set(name, authenticate);
+    }
+    return authenticate;
+  }
+
+  /** `'jwt'` when the `jwt` option configures it; otherwise the name is the app's. */
+  private builtIn(name: string): Authenticate | undefined {
+    return name === 'jwt' ? this.jwt?.authenticate : undefined;
+  }
+
+  private registered(name: string, gateway: string): Authenticate {
+    // passport's own 'session' strategy only restores a user for the next middleware: it never decides.
+    const strategy = name === 'session' ? undefined : registeredStrategy(name);
+    if (!strategy) {
+      throw new WsAuthConfigurationError(`${gateway} uses strategy '${name}', which is not registered: ${MISSING_STRATEGY_FIX(name)}.`);
+    }
+    return (request) => runPassportStrategy(strategy, request);
+  }
+
+  /** Logs a server-side failure without any credential in it, and answers 500. */
+  private serverError(policy: GatewayPolicy, what: string, error: unknown, request: IncomingMessage): HandshakeRejection {
+    const { token } = readCredentialsSafely(request, this.settings.jwt?.cookie);
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${redact(detail, token)}`);
+    return new HandshakeRejection(500, 'Authentication failed');
+  }
+}
+
+function unauthorized(presented: boolean, sentToken: boolean, failures: unknown[]): HandshakeRejection {
+  const reason =
+    failures.find((failure): failure is AuthFailure => failure instanceof AuthFailure && failure.presented)?.message ??
+    (presented ? 'Invalid credentials' : 'Authentication required');
+  // Strategies of the app may name their own schemes (passport's string challenges).
+  const challenges = failures.filter((failure): failure is string => typeof failure === 'string');
+  const bearer = sentToken ? `Bearer error="invalid_token", error_description="${reason}"` : 'Bearer';
+  return new HandshakeRejection(401, reason, { 'WWW-Authenticate': [bearer, ...challenges].join(', ') });
+}
+
+function readCredentialsSafely(request: IncomingMessage, cookie: string | undefined): { token?: string } {
+  try {
+    return readCredentials(request, cookie);
+  } catch {
+    return {};
+  }
+}
+
+function redact(text: string, token: string | undefined): string {
+  return token ? text.replaceAll(token, '[token]') : text;
+}

@@ -1,0 +1,30 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
+import { WS_AUTH_SETTINGS, WS_ROLES_METADATA } from './ws-auth.internal-constants.js';
+import type { WsAuthSettings } from './ws-auth-options.resolver.js';
+
+/** The guard behind `@WsRoles()`; an ordinary Nest guard, so it composes with `@UseGuards`. */
+@Injectable()
+export class WsRolesGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<string[] | undefined>(WS_ROLES_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!roles?.length) {
+      return true;
+    }
+    const { user } = context.switchToWs().getClient<AuthenticatedWebSocket>();
+    return user !== null && user !== undefined && holdsAnyRole(this.settings.rolesOf(user), roles);
+  }
+}
+
+export function holdsAnyRole(held: readonly string[], wanted: readonly string[]): boolean {
+  return wanted.some((role) => held.includes(role));
+}
