@@ -54,6 +54,14 @@ describe('ExpiryScheduler', () => {
     expect(scheduler.size).toBe(0);
   });
 
+  test('no timer is left once nothing waits', () => {
+    const a = { name: 'a' };
+    scheduler.schedule(a, seconds(60_000));
+    expect(jest.getTimerCount()).toBe(1);
+    scheduler.cancel(a);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
   test('fires in deadline order whatever the scheduling order', () => {
     for (const [name, at] of [['c', 3000], ['a', 1000], ['d', 4000], ['b', 2000]] as const) {
       scheduler.schedule({ name }, seconds(at));

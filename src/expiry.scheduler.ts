@@ -47,6 +47,10 @@ export class ExpiryScheduler<T extends Scheduled> {
     const bucket = this.buckets.get(second);
     if (bucket?.delete(item) && bucket.size === 0) {
       this.buckets.delete(second);
+      if (this.buckets.size === 0) {
+        this.heap.length = 0;
+        this.stop();
+      }
     }
   }
 

@@ -50,12 +50,12 @@ export async function request<T = any>(client: WebSocket, event: string, data: u
   return reply;
 }
 
+/** The close code and reason; call it before the close can happen. */
 export function closed(client: WebSocket): Promise<Closed> {
+  if (client.readyState === WebSocket.CLOSED) {
+    return Promise.reject(new Error('already closed: wait for the close before causing it'));
+  }
   return new Promise((resolve) => {
-    if (client.readyState === WebSocket.CLOSED) {
-      resolve({ code: 1006, reason: '' });
-      return;
-    }
     client.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
 }
