@@ -19,12 +19,14 @@ export type ResolveUser<User = any> = (
   request: IncomingMessage | undefined,
 ) => User | null | undefined | Promise<User | null | undefined>;
 
-/** Connect-style middleware, such as the handler `express-session` returns. */
-export type SessionMiddleware = (
-  request: IncomingMessage,
-  response: ServerResponse,
-  next: (error?: unknown) => void,
-) => void;
+/**
+ * Connect-style middleware, such as the handler `express-session` returns.
+ * Declared as a method so that handlers typed for Express's own request and
+ * response types are accepted.
+ */
+export type SessionMiddleware = {
+  handle(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): void;
+}['handle'];
 
 /** The built-in `jwt` strategy (passport-jwt), configured the RFC 8725 way. */
 export interface WsAuthJwtOptions {

@@ -1,6 +1,7 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { JwtStrategy } from './jwt.strategy.js';
+import { SessionStrategy } from './session.strategy.js';
 import { TokenRefreshHandler } from './token-refresh.handler.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { WS_AUTH_GATEWAY_METADATA, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
@@ -32,6 +33,11 @@ import { WsRolesGuard } from './ws-roles.guard.js';
       provide: JwtStrategy,
       inject: [WS_AUTH_SETTINGS],
       useFactory: ({ jwt, resolveUser }: WsAuthSettings) => (jwt ? new JwtStrategy(jwt, resolveUser) : null),
+    },
+    {
+      provide: SessionStrategy,
+      inject: [WS_AUTH_SETTINGS],
+      useFactory: ({ session }: WsAuthSettings) => (session ? new SessionStrategy(session) : null),
     },
     WsAuthConnections,
     WsHandshakeGuard,

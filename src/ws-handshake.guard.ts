@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import passport, { type Strategy } from 'passport';
 import { readCredentials } from './credentials.extractor.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { SessionStrategy } from './session.strategy.js';
 import {
   type Authenticate,
   AuthFailure,
@@ -59,6 +60,7 @@ export class WsHandshakeGuard {
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
     private readonly connections: WsAuthConnections,
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
+    @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
   ) {}
 
   /** Validates a gateway's `auth` options and strategy names; throws at start-up. */
@@ -188,9 +190,9 @@ export class WsHandshakeGuard {
     return authenticate;
   }
 
-  /** `'jwt'` when the `jwt` option configures it; otherwise the name is the app's. */
+  /** `'jwt'` and `'session'` when their options configure them; otherwise the name is the app's. */
   private builtIn(name: string): Authenticate | undefined {
-    return name === 'jwt' ? this.jwt?.authenticate : undefined;
+    return name === 'jwt' ? this.jwt?.authenticate : name === 'session' ? this.session?.authenticate : undefined;
   }
 
   private registered(name: string, gateway: string): Authenticate {

@@ -35,10 +35,14 @@ export interface TestApp {
 /** A real Nest app with WsAuthAdapter on a free loopback port. */
 export async function startApp(
   module: Type | DynamicModule,
-  { adapter = (app: INestApplication) => new WsAuthAdapter(app) as object } = {},
+  {
+    adapter = (app: INestApplication) => new WsAuthAdapter(app) as object,
+    configure = (_app: INestApplication) => {},
+  } = {},
 ): Promise<TestApp> {
   const app = await NestFactory.create(module, { logger: logger as LoggerService as ConsoleLogger, abortOnError: false });
   app.useWebSocketAdapter(adapter(app) as WsAuthAdapter);
+  configure(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
