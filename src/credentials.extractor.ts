@@ -12,18 +12,23 @@ export interface Credentials {
   readonly source?: TokenSource;
   /** Any credentials at all: a token, or an `Authorization` header of any scheme. */
   readonly presented: boolean;
+  /** Set when the token was sent twice or in two places (RFC 6750 §2): the answer is 400. */
+  readonly malformed?: HandshakeRejection;
 }
 
 type CarriesCredentials = IncomingMessage & { [CREDENTIALS]?: Credentials };
 
 const NONE: Credentials = { presented: false };
 const AUTHORIZATION_ONLY: Credentials = { presented: true };
+const SEVERAL_PROTOCOL_TOKENS = malformed('Offer one bearer.<token> subprotocol, not several.');
+const REPEATED_QUERY_TOKEN = malformed('Send the token query parameter once.');
+const TOKEN_IN_SEVERAL_PLACES = malformed('Send the token in one place only: header, subprotocol or query.');
 
 /**
  * The credentials of an upgrade request: `Authorization: Bearer <token>`, one
  * `bearer.<token>` subprotocol entry, `?token=<token>`, or the `cookieName`
  * cookie when nothing else was sent. A token sent twice, or in two places,
- * is a malformed request (RFC 6750 §2) and gets 400.
+ * is a malformed request (RFC 6750 §2): `malformed` holds its 400.
  */
 export function readCredentials(request: IncomingMessage, cookieName?: string): Credentials {
   const carrier = request as CarriesCredentials;
@@ -42,21 +47,25 @@ function extract(request: IncomingMessage, cookieName: string | undefined): Cred
   const fromProtocol = protocolTokens(request.headers['sec-websocket-protocol']);
   const fromQuery = queryTokens(request.url);
   if (fromProtocol.length > 1) {
-    throw invalidRequest('Offer one bearer.<token> subprotocol, not several.');
+    return SEVERAL_PROTOCOL_TOKENS;
   }
   if (fromQuery.length > 1) {
-    throw invalidRequest('Send the token query parameter once.');
+    return REPEATED_QUERY_TOKEN;
   }
-  const sent: Array<[TokenSource, string]> = [];
-  if (fromHeader !== undefined) sent.push(['header', fromHeader]);
-  if (fromProtocol[0] !== undefined) sent.push(['protocol', fromProtocol[0]]);
-  if (fromQuery[0] !== undefined) sent.push(['query', fromQuery[0]]);
-  if (sent.length > 1) {
-    throw invalidRequest('Send the token in one place only: header, subprotocol or query.');
+  const [protocolToken] = fromProtocol;
+  const [queryToken] = fromQuery;
+  const places = Number(fromHeader !== undefined) + Number(protocolToken !== undefined) + Number(queryToken !== undefined);
+  if (places > 1) {
+    return TOKEN_IN_SEVERAL_PLACES;
   }
-  const [only] = sent;
-  if (only) {
-    return { source: only[0], token: only[1], presented: true };
+  if (fromHeader !== undefined) {
+    return { source: 'header', token: fromHeader, presented: true };
+  }
+  if (protocolToken !== undefined) {
+    return { source: 'protocol', token: protocolToken, presented: true };
+  }
+  if (queryToken !== undefined) {
+    return { source: 'query', token: queryToken, presented: true };
   }
   const fromCookie = cookieName === undefined ? undefined : cookieValue(cookie, cookieName);
   if (fromCookie !== undefined) {
@@ -67,16 +76,20 @@ function extract(request: IncomingMessage, cookieName: string | undefined): Cred
 
 /** RFC 7235: the scheme is case-insensitive; anything but Bearer (Basic, ...) is not a token. */
 function bearerToken(authorization: string): string | undefined {
-  const match = /^[ \t]*([^ \t]+)(?:[ \t]+(.*?))?[ \t]*$/.exec(authorization);
-  if (!match || match[1]!.toLowerCase() !== 'bearer') {
+  const value = authorization.trim();
+  const space = value.search(/[ \t]/);
+  const schemeLength = space === -1 ? value.length : space;
+  if (schemeLength !== 6 || value.slice(0, 6).toLowerCase() !== 'bearer') {
     return undefined;
   }
-  return match[2] ?? '';
+  return space === -1 ? '' : value.slice(space + 1).trim();
 }
 
-function protocolTokens(header: string | undefined): string[] {
+const NO_TOKENS: readonly string[] = [];
+
+function protocolTokens(header: string | undefined): readonly string[] {
   if (header === undefined) {
-    return [];
+    return NO_TOKENS;
   }
   const tokens: string[] = [];
   for (const entry of header.split(',')) {
@@ -88,10 +101,10 @@ function protocolTokens(header: string | undefined): string[] {
   return tokens;
 }
 
-function queryTokens(url: string | undefined): string[] {
+function queryTokens(url: string | undefined): readonly string[] {
   const start = url?.indexOf('?') ?? -1;
   if (start === -1 || !url!.includes('token=', start)) {
-    return [];
+    return NO_TOKENS;
   }
   return new URLSearchParams(url!.slice(start + 1)).getAll('token');
 }
@@ -114,6 +127,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-function invalidRequest(message: string): HandshakeRejection {
-  return new HandshakeRejection(400, message, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
+function malformed(message: string): Credentials {
+  const rejection = new HandshakeRejection(400, message, { 'WWW-Authenticate': 'Bearer error="invalid_request"' });
+  return { presented: true, malformed: rejection };
 }

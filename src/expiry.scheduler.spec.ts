@@ -54,11 +54,17 @@ describe('ExpiryScheduler', () => {
     expect(scheduler.size).toBe(0);
   });
 
-  test('no timer is left once nothing waits', () => {
+  test('once nothing waits, the timer fires once more for nothing and stops', () => {
     const a = { name: 'a' };
     scheduler.schedule(a, seconds(60_000));
-    expect(jest.getTimerCount()).toBe(1);
     scheduler.cancel(a);
+    expect(jest.getTimerCount()).toBe(1);
+    const b = { name: 'b' };
+    scheduler.schedule(b, seconds(60_000));
+    expect(jest.getTimerCount()).toBe(1);
+    scheduler.cancel(b);
+    jest.advanceTimersByTime(60_000);
+    expect(expired).toEqual([]);
     expect(jest.getTimerCount()).toBe(0);
   });
 

@@ -48,8 +48,9 @@ export class ExpiryScheduler<T extends Scheduled> {
     if (bucket?.delete(item) && bucket.size === 0) {
       this.buckets.delete(second);
       if (this.buckets.size === 0) {
+        // Nothing waits: forget the heap, but leave the timer; it fires once and stops.
+        // Short-lived connections would otherwise clear and re-arm it one after another.
         this.heap.length = 0;
-        this.stop();
       }
     }
   }

@@ -6,7 +6,7 @@ export {
   WS_AUTH_REFRESHED_EVENT,
   WsAuthCloseCode,
 } from './ws-auth.constants.js';
-export { HandshakeRejection, WsAuthConfigurationError } from './ws-auth.exceptions.js';
+export { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 export { WsAuthGateway, type WsAuthGatewayMetadata } from './ws-auth-gateway.decorator.js';
 export { WsAuthModule } from './ws-auth.module.js';
 export { InjectWsAuthOptions, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';

@@ -9,6 +9,7 @@ export interface JwtSettings {
   readonly verifyOptions: VerifyOptions & { algorithms: Algorithm[] };
   readonly clockTolerance: number;
   readonly maxTokenBytes: number;
+  readonly cacheSize: number;
   readonly cookie?: string;
 }
 
@@ -43,6 +44,7 @@ const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = {
 
 const MIN_RSA_BITS = 2048;
 const DEFAULT_MAX_TOKEN_BYTES = 8192;
+const DEFAULT_CACHE_SIZE = 1000;
 
 /**
  * Validates the `jwt` options the RFC 8725 way and turns the key into a
@@ -67,6 +69,7 @@ export function resolveJwtOptions(jwt: WsAuthJwtOptions): JwtSettings {
     },
     clockTolerance,
     maxTokenBytes: positiveInteger(jwt.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES, 'jwt.maxTokenBytes'),
+    cacheSize: jwt.cacheSize === 0 ? 0 : positiveInteger(jwt.cacheSize ?? DEFAULT_CACHE_SIZE, 'jwt.cacheSize'),
     ...(jwt.cookie !== undefined && { cookie: cookieName(jwt.cookie) }),
   };
 }

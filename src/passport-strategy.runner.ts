@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Strategy } from 'passport';
+import type { MaybePromise } from './maybe-promise.js';
 
 /** How one strategy judged one request. */
 export type StrategyOutcome =
@@ -7,8 +8,8 @@ export type StrategyOutcome =
   | { readonly kind: 'fail'; readonly challenge?: unknown }
   | { readonly kind: 'error'; readonly error: unknown };
 
-/** A strategy as the handshake guard runs it. */
-export type Authenticate = (request: IncomingMessage) => Promise<StrategyOutcome>;
+/** A strategy as the handshake guard runs it: synchronous when it needs no I/O. */
+export type Authenticate = (request: IncomingMessage) => MaybePromise<StrategyOutcome>;
 
 /** The methods passport adds to the per-request copy of a strategy. */
 interface StrategyAttempt {
@@ -24,25 +25,34 @@ interface StrategyAttempt {
  * Runs a passport strategy against the upgrade request the way
  * `passport.authenticate()` does (a fresh `Object.create(strategy)` per attempt),
  * but without a response object: a handshake has none until it is answered.
+ * Strategies that decide synchronously (passport-jwt does) give their outcome
+ * at once; the others, a promise of it.
  */
-export function runPassportStrategy(strategy: Strategy, request: IncomingMessage): Promise<StrategyOutcome> {
-  return new Promise((resolve) => {
-    const attempt: StrategyAttempt = Object.create(strategy);
-    attempt.success = (user, info) => resolve({ kind: 'success', user, info });
-    attempt.fail = (challenge) => resolve({ kind: 'fail', challenge });
-    attempt.error = (error) => resolve({ kind: 'error', error });
-    attempt.pass = () => resolve({ kind: 'fail' });
-    attempt.redirect = () =>
-      resolve({
-        kind: 'error',
-        error: new Error(`strategy "${strategy.name}" redirects, which a WebSocket handshake cannot follow`),
-      });
-    try {
-      attempt.authenticate(request, { session: false });
-    } catch (error) {
-      resolve({ kind: 'error', error });
+export function runPassportStrategy(strategy: Strategy, request: IncomingMessage): MaybePromise<StrategyOutcome> {
+  let outcome: StrategyOutcome | undefined;
+  let later: ((outcome: StrategyOutcome) => void) | undefined;
+  const decide = (decided: StrategyOutcome) => {
+    if (outcome === undefined) {
+      outcome = decided;
+      later?.(decided);
     }
-  });
+  };
+  const attempt: StrategyAttempt = Object.create(strategy);
+  attempt.success = (user, info) => decide({ kind: 'success', user, info });
+  attempt.fail = (challenge) => decide({ kind: 'fail', challenge });
+  attempt.error = (error) => decide({ kind: 'error', error });
+  attempt.pass = () => decide({ kind: 'fail' });
+  attempt.redirect = () =>
+    decide({
+      kind: 'error',
+      error: new Error(`strategy "${strategy.name}" redirects, which a WebSocket handshake cannot follow`),
+    });
+  try {
+    attempt.authenticate(request, { session: false });
+  } catch (error) {
+    decide({ kind: 'error', error });
+  }
+  return outcome ?? new Promise((resolve) => (later = resolve));
 }
 
 /**

@@ -21,7 +21,7 @@ export interface AcceptedHandshake {
   /** Absent for an anonymous client. */
   readonly userId?: string;
   /** `exp` (unix seconds) of the credentials, when they expire. */
-  readonly expiresAt?: number;
+  readonly expiresAt?: number | undefined;
   /** Gives back the place `reserve` held. */
   readonly release?: () => void;
 }
@@ -32,6 +32,7 @@ type TrackedSocket = AuthenticatedWebSocket & {
 };
 
 const OPEN = 1;
+const NOTHING_HELD = (): void => {};
 
 /**
  * The live authenticated connections of this process, by user: revoke a user
@@ -91,7 +92,7 @@ export class WsAuthConnections implements OnModuleDestroy {
   reserve(userId: string, socket: Duplex): (() => void) | undefined {
     const limit = this.settings.maxConnectionsPerUser;
     if (limit === Infinity) {
-      return () => {};
+      return NOTHING_HELD;
     }
     const waiting = this.pending.get(userId) ?? 0;
     if (this.sizeOf(userId) + waiting >= limit) {
@@ -149,9 +150,14 @@ export class WsAuthConnections implements OnModuleDestroy {
     this.expireAt(client as TrackedSocket, expiresAt);
   }
 
-  /** Closes `client` and stops tracking it at once, so that no later message of it is handled. @internal */
+  /**
+   * Closes `client` and stops tracking it. ws still emits the messages already on
+   * their way while the close handshake runs; detaching the message listeners
+   * (Nest's among them) makes sure no handler runs for them. @internal
+   */
   close(client: AuthenticatedWebSocket, code: number, reason: string): void {
     this.forget(client as TrackedSocket);
+    client.removeAllListeners('message');
     client.close(code, reason);
   }
 

@@ -52,6 +52,13 @@ export interface WsAuthJwtOptions {
   /** Tokens longer than this many bytes are refused without being verified. @default 8192 */
   maxTokenBytes?: number;
   /**
+   * How many verified tokens to remember (until each one's `exp`), so that a client
+   * reconnecting with the same token skips signature verification; `resolveUser`
+   * still runs on every handshake. `0` turns it off.
+   * @default 1000
+   */
+  cacheSize?: number;
+  /**
    * Also read the token from this cookie (only when no header, subprotocol or
    * query token was sent). Cookies are sent by the browser on its own, so this
    * requires `allowedOrigins`. @default no cookie

@@ -2,7 +2,7 @@ import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
-import { EMPTY, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { WebSocketServer } from 'ws';
 import type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
 import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.selector.js';
@@ -15,7 +15,6 @@ import { WsHandshakeGuard } from './ws-handshake.guard.js';
 
 type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
 type GatewayServerOptions = Record<string | symbol, any> & { path?: string; handleProtocols?: HandleProtocols };
-type MessageEventLike = { target?: object & { readyState?: number } };
 
 const OPEN = 1;
 
@@ -94,26 +93,11 @@ export class WsAuthAdapter extends WsAdapter {
     handlers: MessageMappingProperties[],
     transform: (data: any) => Observable<any>,
   ): void {
-    const guarded = this.services !== undefined && USER_ID in client;
-    super.bindMessageHandlers(
-      client,
-      guarded ? [...handlers, this.services!.refresher.handlerFor(client)] : handlers,
-      transform,
-    );
-  }
-
-  override bindMessageHandler(
-    event: any,
-    handlersMap: Map<string, MessageMappingProperties>,
-    transform: (data: any) => Observable<any>,
-  ): Observable<any> {
-    // ws still emits the messages that were in flight when a close began (expiry,
-    // revocation); a guarded client's handlers must not run for them.
-    const client = (event as MessageEventLike | undefined)?.target;
-    if (client !== undefined && USER_ID in client && client.readyState !== OPEN) {
-      return EMPTY;
+    if (this.services !== undefined && USER_ID in client) {
+      // Nest builds this array for this client alone; appended last, the entry wins the event name.
+      handlers.push(this.services.refresher.handlerFor(client));
     }
-    return super.bindMessageHandler(event, handlersMap, transform);
+    super.bindMessageHandlers(client, handlers, transform);
   }
 
   private resolveServices(gateway: Function): Services {

@@ -10,22 +10,21 @@ export class WsAuthConfigurationError extends Error {
 }
 
 /**
- * The HTTP answer to a refused handshake. Its body has the shape of Nest's HTTP
- * exceptions, so non-browser clients parse it like any other Nest error.
+ * The HTTP answer to a refused handshake. A value, not an Error: refusing
+ * clients is the guard's everyday work, and capturing a stack trace for each
+ * would make every refused client dearer. Its body has the shape of Nest's
+ * HTTP exceptions, so non-browser clients parse it like any other Nest error.
  */
-export class HandshakeRejection extends Error {
-  override readonly name = 'HandshakeRejection';
+export class HandshakeRejection {
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
+    readonly message: string,
+    headers: Record<string, string> = {},
   ) {
-    super(message);
-  }
-
-  /** The response body: `{ statusCode, message, error }`. */
-  get body(): string {
-    return JSON.stringify({ statusCode: this.status, message: this.message, error: STATUS_CODES[this.status] });
+    this.body = JSON.stringify({ statusCode: status, message, error: STATUS_CODES[status] });
+    this.headers = { 'Content-Type': 'application/json', ...headers };
   }
 }

@@ -1,7 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import passport, { type Strategy } from 'passport';
-import { readCredentials } from './credentials.extractor.js';
+import { type Credentials, readCredentials } from './credentials.extractor.js';
+import { HandshakeDeadlines } from './handshake-deadlines.js';
+import { isPromiseLike, type MaybePromise } from './maybe-promise.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { SessionStrategy } from './session.strategy.js';
 import {
@@ -33,9 +35,17 @@ export type VerifyClient = (
 
 type CarriesHandshake = IncomingMessage & { [HANDSHAKE]?: AcceptedHandshake };
 
+type Verdict = AcceptedHandshake | HandshakeRejection;
+
 /** `passport._strategy(name)`: how passport itself looks strategies up; @types/passport leaves it out. */
 const registeredStrategy = (name: string): Strategy | undefined =>
   (passport as unknown as { _strategy(name: string): Strategy | undefined })._strategy(name);
+
+const ORIGIN_NOT_ALLOWED = new HandshakeRejection(403, 'Origin not allowed');
+const INSUFFICIENT_ROLE = new HandshakeRejection(403, 'Insufficient role');
+const AUTHENTICATION_FAILED = new HandshakeRejection(500, 'Authentication failed');
+const TIMED_OUT = new HandshakeRejection(503, 'Authentication timed out');
+const ANONYMOUS: AcceptedHandshake = Object.freeze({ user: null });
 
 const MISSING_STRATEGY_FIX = (name: string): string =>
   name === 'jwt'
@@ -51,17 +61,26 @@ const MISSING_STRATEGY_FIX = (name: string): string =>
  * response; an accepted client reaches the gateway with `client.user` set.
  */
 @Injectable()
-export class WsHandshakeGuard {
+export class WsHandshakeGuard implements OnModuleDestroy {
   private readonly logger = new Logger('WsAuth');
   private readonly guarded = new Set<Function>();
   private readonly strategies = new Map<string, Authenticate>();
+  private readonly deadlines: HandshakeDeadlines;
+  private readonly unauthorizedAnswers = new Map<string, HandshakeRejection>();
+  private readonly tooManyConnections: HandshakeRejection;
 
   constructor(
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
     private readonly connections: WsAuthConnections,
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
     @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
-  ) {}
+  ) {
+    this.deadlines = new HandshakeDeadlines(settings.handshakeTimeoutMs);
+    this.tooManyConnections = new HandshakeRejection(
+      429,
+      `Too many connections (at most ${settings.maxConnectionsPerUser} per user)`,
+    );
+  }
 
   /** Validates a gateway's `auth` options and strategy names; throws at start-up. */
   policyFor(gateway: Function, auth: WsAuthGatewayOptions): GatewayPolicy {
@@ -95,19 +114,39 @@ export class WsHandshakeGuard {
   /** The ws `verifyClient` of one gateway. */
   verifyClient(policy: GatewayPolicy): VerifyClient {
     return ({ req: request }, done) => {
-      this.authenticateWithin(request, policy).then(
-        (handshake) => {
-          // A client gone mid-authentication gets no answer: its socket is already destroyed.
-          if (!request.socket.destroyed) {
-            (request as CarriesHandshake)[HANDSHAKE] = handshake;
-            done(true);
-          }
-        },
-        (rejection: HandshakeRejection) => {
-          if (!request.socket.destroyed) {
-            done(false, rejection.status, rejection.body, { 'Content-Type': 'application/json', ...rejection.headers });
-          }
-        },
+      const answer = (verdict: Verdict): void => {
+        // A client gone mid-authentication gets no answer: its socket is already destroyed.
+        if (request.socket.destroyed) {
+          return;
+        }
+        if (verdict instanceof HandshakeRejection) {
+          done(false, verdict.status, verdict.body, verdict.headers as Record<string, string>);
+        } else {
+          (request as CarriesHandshake)[HANDSHAKE] = verdict;
+          done(true);
+        }
+      };
+      let verdict: MaybePromise<Verdict>;
+      try {
+        verdict = this.authenticate(request, policy);
+      } catch (error) {
+        verdict = this.serverError(policy, 'failed', error, request);
+      }
+      if (!isPromiseLike(verdict)) {
+        answer(verdict);
+        return;
+      }
+      // Node cancels its request timers once a request asks to upgrade, so a stuck
+      // strategy would hold the socket forever: this deadline is the only one.
+      const pending = this.deadlines.start(() => {
+        this.logger.warn(
+          `${policy.gateway}: authentication took longer than handshakeTimeoutMs (${this.settings.handshakeTimeoutMs} ms); answered 503.`,
+        );
+        answer(TIMED_OUT);
+      });
+      verdict.then(
+        (settled) => this.deadlines.finish(pending) && answer(settled),
+        (error: unknown) => this.deadlines.finish(pending) && answer(this.serverError(policy, 'failed', error, request)),
       );
     };
   }
@@ -117,68 +156,105 @@ export class WsHandshakeGuard {
     return (request as CarriesHandshake)[HANDSHAKE];
   }
 
-  /**
-   * Node cancels its request timers once a request asks to upgrade, so a stuck
-   * strategy would hold the socket forever: this deadline is the only one.
-   */
-  private authenticateWithin(request: IncomingMessage, policy: GatewayPolicy): Promise<AcceptedHandshake> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.logger.warn(
-          `${policy.gateway}: authentication took longer than handshakeTimeoutMs (${this.settings.handshakeTimeoutMs} ms); answered 503.`,
-        );
-        reject(new HandshakeRejection(503, 'Authentication timed out'));
-      }, this.settings.handshakeTimeoutMs);
-    });
-    return Promise.race([this.authenticate(request, policy), deadline])
-      .catch((error: unknown) => {
-        throw error instanceof HandshakeRejection ? error : this.serverError(policy, 'failed', error, request);
-      })
-      .finally(() => clearTimeout(timer));
+  onModuleDestroy(): void {
+    this.deadlines.stop();
   }
 
-  private async authenticate(request: IncomingMessage, policy: GatewayPolicy): Promise<AcceptedHandshake> {
+  private authenticate(request: IncomingMessage, policy: GatewayPolicy): MaybePromise<Verdict> {
     const origin = request.headers.origin ?? request.headers['sec-websocket-origin'];
     if (this.settings.origins && !this.settings.origins.allows(origin as string | undefined)) {
-      throw new HandshakeRejection(403, 'Origin not allowed');
+      return ORIGIN_NOT_ALLOWED;
     }
     const credentials = readCredentials(request, this.settings.jwt?.cookie);
-    const failures: unknown[] = [];
-    for (const [name, authenticate] of policy.strategies) {
-      const outcome: StrategyOutcome = await authenticate(request);
-      if (outcome.kind === 'success') {
-        return this.admit(request, policy, outcome.user, outcome.info);
+    return credentials.malformed ?? this.tryStrategies(request, policy, credentials, 0, []);
+  }
+
+  /** Strategies in order from `from`, synchronously as long as they answer synchronously. */
+  private tryStrategies(
+    request: IncomingMessage,
+    policy: GatewayPolicy,
+    credentials: Credentials,
+    from: number,
+    failures: unknown[],
+  ): MaybePromise<Verdict> {
+    for (let index = from; index < policy.strategies.length; index += 1) {
+      const [name, authenticate] = policy.strategies[index]!;
+      const outcome = authenticate(request);
+      if (isPromiseLike(outcome)) {
+        return Promise.resolve(outcome).then(
+          (settled) =>
+            this.verdictOf(request, policy, name, settled, failures) ??
+            this.tryStrategies(request, policy, credentials, index + 1, failures),
+        );
       }
-      if (outcome.kind === 'error') {
-        throw this.serverError(policy, `strategy "${name}" failed`, outcome.error, request);
+      const verdict = this.verdictOf(request, policy, name, outcome, failures);
+      if (verdict) {
+        return verdict;
       }
-      failures.push(outcome.challenge);
     }
     const presented =
       credentials.presented || failures.some((failure) => failure instanceof AuthFailure && failure.presented);
     if (policy.optional && !presented) {
-      return { user: null };
+      return ANONYMOUS;
     }
-    throw unauthorized(presented, credentials.token !== undefined, failures);
+    return this.unauthorized(presented, credentials.token !== undefined, failures);
   }
 
-  private admit(request: IncomingMessage, policy: GatewayPolicy, user: unknown, info: unknown): AcceptedHandshake {
+  /** The verdict a strategy's outcome settles, or undefined (after noting the failure) to try the next. */
+  private verdictOf(
+    request: IncomingMessage,
+    policy: GatewayPolicy,
+    name: string,
+    outcome: StrategyOutcome,
+    failures: unknown[],
+  ): Verdict | undefined {
+    switch (outcome.kind) {
+      case 'success':
+        return this.admit(request, policy, outcome.user, outcome.info);
+      case 'error':
+        return this.serverError(policy, `strategy "${name}" failed`, outcome.error, request);
+      default:
+        failures.push(outcome.challenge);
+        return undefined;
+    }
+  }
+
+  private admit(request: IncomingMessage, policy: GatewayPolicy, user: unknown, info: unknown): Verdict {
     let userId: string;
     try {
       if (policy.roles && !holdsAnyRole(this.settings.rolesOf(user), policy.roles)) {
-        throw new HandshakeRejection(403, 'Insufficient role');
+        return INSUFFICIENT_ROLE;
       }
       userId = this.settings.userId(user);
     } catch (error) {
-      throw error instanceof HandshakeRejection ? error : this.serverError(policy, 'userId/rolesOf failed', error, request);
+      return this.serverError(policy, 'userId/rolesOf failed', error, request);
     }
     const release = this.connections.reserve(userId, request.socket);
     if (!release) {
-      throw new HandshakeRejection(429, `Too many connections (at most ${this.settings.maxConnectionsPerUser} per user)`);
+      return this.tooManyConnections;
     }
-    const expiresAt = (info as { exp?: unknown } | undefined)?.exp;
-    return { user, userId, release, ...(typeof expiresAt === 'number' && { expiresAt }) };
+    const exp = (info as { exp?: unknown } | undefined)?.exp;
+    return { user, userId, release, expiresAt: typeof exp === 'number' ? exp : undefined };
+  }
+
+  /** 401, with the challenge RFC 6750 asks for; the few distinct answers are built once. */
+  private unauthorized(presented: boolean, sentToken: boolean, failures: unknown[]): HandshakeRejection {
+    const reason =
+      failures.find((failure): failure is AuthFailure => failure instanceof AuthFailure && failure.presented)?.message ??
+      (presented ? 'Invalid credentials' : 'Authentication required');
+    // Strategies of the app may name their own schemes (passport's string challenges).
+    const challenges = failures.filter((failure): failure is string => typeof failure === 'string');
+    const bearer = sentToken ? `Bearer error="invalid_token", error_description="${reason}"` : 'Bearer';
+    const challenge = [bearer, ...challenges].join(', ');
+    const key = `${reason}\n${challenge}`;
+    let rejection = this.unauthorizedAnswers.get(key);
+    if (!rejection) {
+      rejection = new HandshakeRejection(401, reason, { 'WWW-Authenticate': challenge });
+      if (this.unauthorizedAnswers.size < 64) {
+        this.unauthorizedAnswers.set(key, rejection);
+      }
+    }
+    return rejection;
   }
 
   private strategy(name: string, gateway: string): Authenticate {
@@ -206,28 +282,10 @@ export class WsHandshakeGuard {
 
   /** Logs a server-side failure without any credential in it, and answers 500. */
   private serverError(policy: GatewayPolicy, what: string, error: unknown, request: IncomingMessage): HandshakeRejection {
-    const { token } = readCredentialsSafely(request, this.settings.jwt?.cookie);
+    const { token } = readCredentials(request, this.settings.jwt?.cookie);
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     this.logger.error(`${policy.gateway}: ${what}; answered 500. ${redact(detail, token)}`);
-    return new HandshakeRejection(500, 'Authentication failed');
-  }
-}
-
-function unauthorized(presented: boolean, sentToken: boolean, failures: unknown[]): HandshakeRejection {
-  const reason =
-    failures.find((failure): failure is AuthFailure => failure instanceof AuthFailure && failure.presented)?.message ??
-    (presented ? 'Invalid credentials' : 'Authentication required');
-  // Strategies of the app may name their own schemes (passport's string challenges).
-  const challenges = failures.filter((failure): failure is string => typeof failure === 'string');
-  const bearer = sentToken ? `Bearer error="invalid_token", error_description="${reason}"` : 'Bearer';
-  return new HandshakeRejection(401, reason, { 'WWW-Authenticate': [bearer, ...challenges].join(', ') });
-}
-
-function readCredentialsSafely(request: IncomingMessage, cookie: string | undefined): { token?: string } {
-  try {
-    return readCredentials(request, cookie);
-  } catch {
-    return {};
+    return AUTHENTICATION_FAILED;
   }
 }
 

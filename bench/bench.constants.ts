@@ -1,0 +1,35 @@
+import jwt from 'jsonwebtoken';
+
+/** A plain string secret, the way apps configure one today. */
+export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
+
+export const ECHO_PATH = '/echo';
+
+export const SERVERS = {
+  a: 'unguarded @WebSocketGateway (WsAdapter)',
+  b: "@WsAuthGateway, built-in 'jwt', string secret",
+  c: '@WsAuthGateway, hand-written PassportStrategy(passport-jwt)',
+  d: 'raw ws + jsonwebtoken at the upgrade (no Nest)',
+} as const;
+
+export type ServerName = keyof typeof SERVERS;
+
+/** Messages between the orchestrator and a server process. */
+export type ServerRequest = { type: 'memory' } | { type: 'cpu' } | { type: 'stop' };
+export type ServerReply =
+  | { type: 'ready'; port: number }
+  | { type: 'memory'; heapUsed: number; rss: number; external: number }
+  | { type: 'cpu'; micros: number };
+
+export function validToken(sub = 'bench-user', seconds = 3600): string {
+  return jwt.sign({ sub }, BENCH_SECRET, { algorithm: 'HS256', expiresIn: seconds });
+}
+
+/**
+ * Signed with another secret: every server that checks tokens refuses it after
+ * verifying the signature. The load generator varies its last characters so
+ * that each request of a flood carries a different token, as an attacker's would.
+ */
+export function invalidToken(sub = 'attacker'): string {
+  return jwt.sign({ sub }, 'not-the-bench-secret-but-just-as-long-123', { algorithm: 'HS256', expiresIn: 3600 });
+}

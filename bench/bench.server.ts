@@ -1,0 +1,122 @@
+/**
+ * One benchmark server per process: node bench.server.js <a|b|c|d>.
+ * Listens on a free loopback port, says `ready` over IPC, and answers
+ * `memory` requests (after a full GC) until told to stop.
+ */
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { PassportStrategy } from '@nestjs/passport';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import jwt from 'jsonwebtoken';
+import { WsAuthAdapter, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
+import { createSecretKey } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import { WebSocketServer } from 'ws';
+import { BENCH_SECRET, ECHO_PATH, type ServerName, type ServerReply, type ServerRequest } from './bench.constants.js';
+
+class EchoHandlers {
+  @SubscribeMessage('echo')
+  echo(@MessageBody() data: unknown) {
+    return { event: 'echo', data };
+  }
+}
+
+/** (a) what NestJS offers today: no authentication at all. */
+@WebSocketGateway({ path: ECHO_PATH })
+class UnguardedGateway extends EchoHandlers {}
+
+@Module({ providers: [UnguardedGateway] })
+class UnguardedModule {}
+
+/** (b) nest-ws-auth's built-in strategy, configured with a plain string secret. */
+@WsAuthGateway({ path: ECHO_PATH })
+class GuardedGateway extends EchoHandlers {}
+
+@Module({
+  imports: [WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] } })],
+  providers: [GuardedGateway],
+})
+class BuiltInJwtModule {}
+
+/** (c) the passport-jwt strategy apps write today, string secret and all, named in `strategies`. */
+@Injectable()
+class HandWrittenJwtStrategy extends PassportStrategy(JwtStrategy, 'hand-written-jwt') {
+  constructor() {
+    super({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: BENCH_SECRET, algorithms: ['HS256'] });
+  }
+
+  validate(payload: { sub: string }) {
+    return payload;
+  }
+}
+
+@WsAuthGateway({ path: ECHO_PATH })
+class HandWrittenGateway extends EchoHandlers {}
+
+@Module({
+  imports: [WsAuthModule.forRoot({ strategies: ['hand-written-jwt'] })],
+  providers: [HandWrittenGateway, HandWrittenJwtStrategy],
+})
+class HandWrittenStrategyModule {}
+
+async function nestServer(module: object, guarded: boolean): Promise<Server> {
+  const app = await NestFactory.create(module as never, { logger: ['error', 'warn'] });
+  app.useWebSocketAdapter(guarded ? new WsAuthAdapter(app) : new WsAdapter(app));
+  await app.listen(0, '127.0.0.1');
+  return app.getHttpServer();
+}
+
+/** (d) the floor without Nest: ws with a jsonwebtoken check in the 'upgrade' event, KeyObject key. */
+function rawServer(): Promise<Server> {
+  const key = createSecretKey(Buffer.from(BENCH_SECRET));
+  const server = createServer();
+  const sockets = new WebSocketServer({ noServer: true });
+  const bearer = (request: IncomingMessage) => /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  server.on('upgrade', (request, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      jwt.verify(bearer(request), key, { algorithms: ['HS256'] });
+    } catch {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (client) => {
+      client.on('message', (data) => {
+        const { event, data: payload } = JSON.parse(data.toString());
+        if (event === 'echo') client.send(JSON.stringify({ event: 'echo', data: payload }));
+      });
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const variants: Record<ServerName, () => Promise<Server>> = {
+  a: () => nestServer(UnguardedModule, false),
+  b: () => nestServer(BuiltInJwtModule, true),
+  c: () => nestServer(HandWrittenStrategyModule, true),
+  d: rawServer,
+};
+
+const name = process.argv[2] as ServerName;
+const server = await variants[name]();
+const send = (reply: ServerReply) => process.send!(reply);
+const gc = (globalThis as { gc?: () => void }).gc!;
+
+process.on('message', (request: ServerRequest) => {
+  if (request.type === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    send({ type: 'cpu', micros: user + system });
+  } else if (request.type === 'memory') {
+    gc();
+    gc();
+    const { heapUsed, rss, external } = process.memoryUsage();
+    send({ type: 'memory', heapUsed, rss, external });
+  } else {
+    process.exit(0);
+  }
+});
+send({ type: 'ready', port: (server.address() as AddressInfo).port });

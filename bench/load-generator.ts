@@ -1,0 +1,231 @@
+/**
+ * The benchmark's clients, in a process of their own, driven over IPC by
+ * run.ts. Handshakes are raw TCP upgrade requests built once (the client
+ * does the least work it can, so that the server is what is measured);
+ * messages go through `ws` clients.
+ */
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
+import { ECHO_PATH } from './bench.constants.js';
+
+export type LoadTask =
+  | { type: 'handshakes'; port: number; token: string; concurrency: number; durationMs: number }
+  | { type: 'echo'; port: number; token: string; connections: number; inFlight: number; durationMs: number }
+  | { type: 'open-idle'; port: number; token: string; count: number }
+  | { type: 'close-idle' }
+  | {
+      type: 'flood';
+      port: number;
+      validToken: string;
+      invalidToken: string;
+      floodCount: number;
+      concurrency: number;
+      baselineProbes: number;
+    };
+
+export interface HandshakeResult {
+  count: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  failures: number;
+}
+
+export interface FloodResult {
+  floodCount: number;
+  baselineP99Ms: number;
+  floodP99Ms: number;
+  probesDuringFlood: number;
+  refusedPerSecond: number;
+  floodStatuses: Record<string, number>;
+}
+
+function upgradeRequest(port: number, token: string): Buffer {
+  return Buffer.from(
+    `GET ${ECHO_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+    'latin1',
+  );
+}
+
+/** A masked, empty WebSocket close frame, as a client sends it. */
+const CLOSE_FRAME = Buffer.from([0x88, 0x80, 0x12, 0x34, 0x56, 0x78]);
+
+/**
+ * One handshake: the status line of the answer and how long it took. Then a
+ * graceful close in which the server closes first (after a 101 the client
+ * sends a close frame and ws ends the connection; a refusal ends it anyway),
+ * so that TIME_WAIT stays on the server side: tens of thousands of client-side
+ * TIME_WAIT sockets would exhaust the port range towards the server.
+ */
+function handshake(port: number, request: Buffer): Promise<{ status: number; ms: number }> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    let answered = false;
+    socket.write(request);
+    socket.once('data', (chunk) => {
+      answered = true;
+      const status = Number(chunk.toString('latin1', 9, 12));
+      resolve({ status, ms: performance.now() - started });
+      if (status === 101) socket.write(CLOSE_FRAME);
+    });
+    socket.on('end', () => socket.end());
+    socket.on('close', () => socket.destroy());
+    socket.on('error', () => {
+      socket.destroy();
+      if (!answered) resolve({ status: 0, ms: performance.now() - started });
+    });
+    socket.resume();
+  });
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+const sortNumbers = (values: number[]) => Float64Array.from(values).sort();
+
+async function handshakes(task: Extract<LoadTask, { type: 'handshakes' }>): Promise<HandshakeResult> {
+  const request = upgradeRequest(task.port, task.token);
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const until = started + task.durationMs;
+  await Promise.all(
+    Array.from({ length: task.concurrency }, async () => {
+      while (performance.now() < until) {
+        const { status, ms } = await handshake(task.port, request);
+        if (status === 101) latencies.push(ms);
+        else failures += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const sorted = [...sortNumbers(latencies)];
+  return { count: latencies.length + failures, perSecond: latencies.length / elapsed, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), failures };
+}
+
+function open(port: number, token: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const client = new WebSocket(`ws://127.0.0.1:${port}${ECHO_PATH}`, {
+      headers: { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+    });
+    client.once('open', () => resolve(client));
+    client.once('error', reject);
+  });
+}
+
+async function openMany(port: number, token: string, count: number, parallel = 100): Promise<WebSocket[]> {
+  const clients: WebSocket[] = [];
+  for (let start = 0; start < count; start += parallel) {
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(parallel, count - start) }, () => open(port, token)))));
+  }
+  return clients;
+}
+
+async function closeAll(clients: WebSocket[]): Promise<void> {
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          if (client.readyState === WebSocket.CLOSED) return resolve();
+          client.once('close', () => resolve());
+          client.close();
+        }),
+    ),
+  );
+}
+
+async function echo(task: Extract<LoadTask, { type: 'echo' }>): Promise<{ perSecond: number }> {
+  const clients = await openMany(task.port, task.token, task.connections);
+  const frame = JSON.stringify({ event: 'echo', data: 'hello, echo' });
+  let replies = 0;
+  let running = true;
+  const started = performance.now();
+  for (const client of clients) {
+    client.on('message', () => {
+      replies += 1;
+      if (running) client.send(frame);
+    });
+    for (let index = 0; index < task.inFlight; index += 1) client.send(frame);
+  }
+  await new Promise((resolve) => setTimeout(resolve, task.durationMs));
+  running = false;
+  const perSecond = replies / ((performance.now() - started) / 1000);
+  await closeAll(clients);
+  return { perSecond };
+}
+
+let idle: WebSocket[] = [];
+
+async function flood(task: Extract<LoadTask, { type: 'flood' }>): Promise<FloodResult> {
+  const valid = upgradeRequest(task.port, task.validToken);
+  // A different invalid token for each request (the signature's tail varies), as an attacker's would be.
+  const stem = task.invalidToken.slice(0, -6);
+  const invalid = (index: number) => upgradeRequest(task.port, stem + index.toString(36).padStart(6, '0'));
+  const probe = async (keepGoing: () => boolean): Promise<number[]> => {
+    const latencies: number[] = [];
+    while (keepGoing()) {
+      const { status, ms } = await handshake(task.port, valid);
+      if (status === 101) latencies.push(ms);
+    }
+    return latencies;
+  };
+
+  const baseline = await probe(((count) => () => count-- > 0)(task.baselineProbes));
+
+  const floodStatuses: Record<string, number> = {};
+  let sent = 0;
+  let flooding = true;
+  const started = performance.now();
+  const attackers = Promise.all(
+    Array.from({ length: task.concurrency }, async () => {
+      while (sent < task.floodCount) {
+        sent += 1;
+        const { status } = await handshake(task.port, invalid(sent));
+        floodStatuses[status] = (floodStatuses[status] ?? 0) + 1;
+      }
+    }),
+  ).then(() => {
+    flooding = false;
+    return (performance.now() - started) / 1000;
+  });
+  const [during, floodSeconds] = await Promise.all([probe(() => flooding), attackers]);
+  const refused = Object.entries(floodStatuses)
+    .filter(([status]) => status !== '101')
+    .reduce((sum, [, count]) => sum + count, 0);
+  return {
+    floodCount: sent,
+    baselineP99Ms: percentile([...sortNumbers(baseline)], 99),
+    floodP99Ms: percentile([...sortNumbers(during)], 99),
+    probesDuringFlood: during.length,
+    refusedPerSecond: refused / floodSeconds,
+    floodStatuses,
+  };
+}
+
+async function run(task: LoadTask): Promise<unknown> {
+  switch (task.type) {
+    case 'handshakes':
+      return handshakes(task);
+    case 'echo':
+      return echo(task);
+    case 'open-idle':
+      idle = await openMany(task.port, task.token, task.count);
+      return { opened: idle.length };
+    case 'close-idle':
+      await closeAll(idle);
+      idle = [];
+      return {};
+    case 'flood':
+      return flood(task);
+  }
+}
+
+process.on('message', (task: LoadTask) => {
+  run(task).then(
+    (result) => process.send!({ ok: true, result }),
+    (error: Error) => process.send!({ ok: false, error: error.stack ?? String(error) }),
+  );
+});
+process.send!({ ready: true });

@@ -1,0 +1,156 @@
+import type { ServerName } from './bench.constants.js';
+
+export interface Medians {
+  handshakesPerSecond: number;
+  /** Server CPU time (user + system) per accepted handshake, connect to close. */
+  handshakeCpuMicros: number;
+  handshakeP50Ms: number;
+  handshakeP99Ms: number;
+  echoPerSecond: number;
+  heapBytesPerIdleConnection: number;
+  rssBytesPerIdleConnection: number;
+  idleConnectionsHeld: number;
+  floodRefusedPerSecond: number;
+  /** Server CPU per handshake of the flood phase (refused ones, and the valid probes among them). */
+  floodCpuMicros: number;
+  validP99WithoutFloodMs: number;
+  validP99UnderFloodMs: number;
+}
+
+export interface Target {
+  what: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  node: string;
+  cpus: string;
+  pinned: boolean;
+  mode: 'quick' | 'full';
+  plan: Record<string, number>;
+  servers: Record<ServerName, string>;
+  medians: Record<ServerName, Medians>;
+  targets: Target[];
+  samples: unknown;
+}
+
+const ratio = (value: number, base: number) => value / base;
+const fixed = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The issue's targets, for server (b) against (a). */
+export function evaluateTargets(medians: Record<ServerName, Medians>, idleConnections: number): Target[] {
+  const { a, b } = medians;
+  const handshakes = ratio(b.handshakesPerSecond, a.handshakesPerSecond);
+  const echo = ratio(b.echoPerSecond, a.echoPerSecond);
+  const extraHeap = b.heapBytesPerIdleConnection - a.heapBytesPerIdleConnection;
+  const flood = b.validP99UnderFloodMs / b.validP99WithoutFloodMs;
+  return [
+    { what: '(b) handshakes/s', goal: '≥ 0.95 × (a)', measured: `${fixed(handshakes, 2)} ×`, met: handshakes >= 0.95 },
+    { what: '(b) echo messages/s', goal: '≥ 0.98 × (a)', measured: `${fixed(echo, 2)} ×`, met: echo >= 0.98 },
+    { what: '(b) heap per idle connection', goal: '≤ (a) + 512 B', measured: `(a) ${extraHeap >= 0 ? '+' : '−'} ${fixed(Math.abs(extraHeap))} B`, met: extraHeap <= 512 },
+    {
+      what: `(b) authenticated connections held`,
+      goal: `${fixed(idleConnections)}`,
+      measured: fixed(b.idleConnectionsHeld),
+      met: b.idleConnectionsHeld >= idleConnections,
+    },
+    {
+      what: '(b) valid p99 handshake under the invalid-token flood',
+      goal: '≤ 3 × without flood',
+      measured: `${fixed(b.validP99UnderFloodMs, 2)} ms vs ${fixed(b.validP99WithoutFloodMs, 2)} ms = ${fixed(flood, 1)} ×`,
+      met: flood <= 3,
+    },
+  ];
+}
+
+export function renderTable(results: BenchResults): string {
+  const { medians, servers } = results;
+  const base = medians.a;
+  const rows = (Object.keys(servers) as ServerName[]).map((name) => {
+    const m = medians[name];
+    return (
+      `| (${name}) ${servers[name]} | ${fixed(m.handshakesPerSecond)} (${fixed(ratio(m.handshakesPerSecond, base.handshakesPerSecond), 2)}×) ` +
+      `| ${fixed(m.handshakeP50Ms, 2)} / ${fixed(m.handshakeP99Ms, 2)} ` +
+      `| ${fixed(m.echoPerSecond)} (${fixed(ratio(m.echoPerSecond, base.echoPerSecond), 2)}×) ` +
+      `| ${fixed(m.heapBytesPerIdleConnection)} ` +
+      `| ${fixed(m.floodRefusedPerSecond)} ` +
+      `| ${fixed(m.validP99WithoutFloodMs, 2)} → ${fixed(m.validP99UnderFloodMs, 2)} |`
+    );
+  });
+  const targets = results.targets.map((target) => `| ${target.what} | ${target.goal} | ${target.measured} | ${target.met ? 'met' : '**missed**'} |`);
+  return [
+    `Medians of ${results.plan.rounds} round(s), ${results.mode} run, ${results.date.slice(0, 10)}, Node ${results.node}, ${results.cpus}` +
+      `${results.pinned ? ' (servers on CPU 0, load generator on CPU 1)' : ''}. ` +
+      `Handshakes at concurrency ${results.plan.concurrency}; echo over ${results.plan.echoConnections} connections; ` +
+      `${fixed(results.plan.idleConnections)} idle connections; flood of ${fixed(results.plan.floodCount)} invalid-token handshakes at concurrency ${results.plan.concurrency}.`,
+    '',
+    '| server | handshakes/s (vs a) | handshake p50 / p99 ms | echo msgs/s (vs a) | heap B / idle conn | flood: refused/s | valid p99 ms: alone → under flood |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    '| target | goal | measured | |',
+    '|---|---|---|---|',
+    ...targets,
+    '',
+  ].join('\n');
+}
+
+/** Throughput relative to (a), as grouped bars, with each target as a dashed line. */
+export function renderChart(results: BenchResults): string {
+  const names = Object.keys(results.servers) as ServerName[];
+  const colors: Record<ServerName, string> = { a: '#98a2b3', b: '#2e90fa', c: '#f79009', d: '#12b76a' };
+  const groups = [
+    { label: 'handshakes/s', key: 'handshakesPerSecond' as const, target: 0.95 },
+    { label: 'echo messages/s', key: 'echoPerSecond' as const, target: 0.98 },
+  ];
+  const width = 720;
+  const height = 360;
+  const top = 50;
+  const bottom = 290;
+  const left = 60;
+  const values = groups.flatMap((group) => names.map((name) => ratio(results.medians[name][group.key], results.medians.a[group.key])));
+  const max = Math.max(1.2, ...values) * 1.05;
+  const y = (value: number) => bottom - (value / max) * (bottom - top);
+  const groupWidth = (width - left - 40) / groups.length;
+  const barWidth = (groupWidth - 60) / names.length;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="${left}" y="24" font-size="15" font-weight="600">Throughput relative to the unguarded gateway (a), medians of ${results.plan.rounds} round(s)</text>`,
+  ];
+  for (let tick = 0; tick <= max; tick += 0.2) {
+    parts.push(
+      `<line x1="${left}" x2="${width - 20}" y1="${y(tick)}" y2="${y(tick)}" stroke="#eaecf0"/>`,
+      `<text x="${left - 8}" y="${y(tick) + 4}" text-anchor="end" fill="#475467">${tick.toFixed(1)}×</text>`,
+    );
+  }
+  groups.forEach((group, index) => {
+    const x0 = left + index * groupWidth + 30;
+    names.forEach((name, position) => {
+      const value = ratio(results.medians[name][group.key], results.medians.a[group.key]);
+      const x = x0 + position * barWidth;
+      parts.push(
+        `<rect x="${x + 4}" y="${y(value)}" width="${barWidth - 8}" height="${bottom - y(value)}" fill="${colors[name]}"/>`,
+        `<text x="${x + barWidth / 2}" y="${y(value) - 5}" text-anchor="middle">${value.toFixed(2)}</text>`,
+      );
+    });
+    parts.push(
+      `<line x1="${x0}" x2="${x0 + names.length * barWidth}" y1="${y(group.target)}" y2="${y(group.target)}" stroke="#d92d20" stroke-dasharray="5 4"/>`,
+      `<text x="${x0 + names.length * barWidth}" y="${y(group.target) - 4}" text-anchor="end" fill="#d92d20">target (b) ≥ ${group.target}</text>`,
+      `<text x="${x0 + (names.length * barWidth) / 2}" y="${bottom + 20}" text-anchor="middle" font-weight="600">${group.label}</text>`,
+    );
+  });
+  names.forEach((name, index) => {
+    const x = left + (index % 2) * 330;
+    const legendY = bottom + 42 + Math.floor(index / 2) * 18;
+    parts.push(
+      `<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${colors[name]}"/>`,
+      `<text x="${x + 18}" y="${legendY}">(${name}) ${results.servers[name]}</text>`,
+    );
+  });
+  parts.push('</svg>', '');
+  return parts.join('\n');
+}

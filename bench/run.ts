@@ -1,0 +1,269 @@
+/**
+ * npm run bench [-- --quick] [-- --rounds N] [-- --profile b]
+ *
+ * Four servers, each in its own process pinned to CPU 0, and one load
+ * generator pinned to CPU 1. Rounds alternate between the servers (a b c d
+ * a b c d ...); figures are medians over the rounds, ratios against (a).
+ * Writes bench/results/{results.json,results.md,chart.svg} (a full run also
+ * refreshes the README's table); --quick writes under bench/results/quick/.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import {
+  invalidToken,
+  SERVERS,
+  type ServerName,
+  type ServerReply,
+  type ServerRequest,
+  validToken,
+} from './bench.constants.js';
+import type { FloodResult, HandshakeResult, LoadTask } from './load-generator.js';
+import { type BenchResults, evaluateTargets, type Medians, renderChart, renderTable } from './report.js';
+
+const root = join(import.meta.dirname, '../..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const option = (name: string) => {
+  const index = args.indexOf(name);
+  return index === -1 ? undefined : args[index + 1];
+};
+const profiled = option('--profile') as ServerName | undefined;
+/** --only handshakes,flood: run some of the measurements (to profile one workload). */
+const only = option('--only')?.split(',');
+const measuring = (metric: 'handshakes' | 'echo' | 'memory' | 'flood') => !only || only.includes(metric);
+
+const plan = quick
+  ? { rounds: 1, warmupMs: 500, handshakeMs: 1500, echoMs: 1500, idleConnections: 2000, floodCount: 3000, baselineProbes: 200 }
+  : { rounds: 4, warmupMs: 3000, handshakeMs: 4000, echoMs: 4000, idleConnections: 10_000, floodCount: 10_000, baselineProbes: 500 };
+plan.rounds = Number(option('--rounds') ?? plan.rounds);
+const CONCURRENCY = 50;
+const ECHO_CONNECTIONS = 50;
+const ECHO_IN_FLIGHT = 4;
+
+const outDir = join(root, 'bench/results', quick ? 'quick' : '');
+mkdirSync(join(outDir, 'profiles'), { recursive: true });
+
+const pin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0 && cpus().length >= 2;
+function start(cpu: number, script: string, scriptArgs: string[], nodeArgs: string[] = []): ChildProcess {
+  const command = [process.execPath, ...nodeArgs, join(root, 'dist-bench/bench', script), ...scriptArgs];
+  const [file, ...rest] = pin ? ['taskset', '-c', String(cpu), ...command] : command;
+  return spawn(file!, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' } });
+}
+
+function nextMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`a benchmark process exited with ${code}`));
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      child.off('exit', onExit);
+      resolve(message as T);
+    });
+  });
+}
+
+interface BenchServer {
+  readonly port: number;
+  ask(request: ServerRequest): Promise<ServerReply>;
+  process: ChildProcess;
+}
+
+async function startServer(name: ServerName): Promise<BenchServer> {
+  const profile =
+    name === profiled
+      ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${join(outDir, 'profiles')}`, `--cpu-prof-name=${name}.cpuprofile`]
+      : [];
+  const child = start(0, 'bench.server.js', [name], ['--expose-gc', ...profile]);
+  const ready = await nextMessage<ServerReply>(child);
+  if (ready.type !== 'ready') throw new Error(`server ${name} did not start`);
+  return {
+    port: ready.port,
+    process: child,
+    ask: (request) => {
+      const reply = nextMessage<ServerReply>(child);
+      child.send(request);
+      return reply;
+    },
+  };
+}
+
+const loader = start(1, 'load-generator.js', []);
+await nextMessage(loader);
+async function load<T>(task: LoadTask): Promise<T> {
+  const reply = nextMessage<{ ok: boolean; result: T; error?: string }>(loader);
+  loader.send(task);
+  const { ok, result, error } = await reply;
+  if (!ok) throw new Error(error);
+  return result;
+}
+
+const names = Object.keys(SERVERS) as ServerName[];
+const servers = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await startServer(name)] as const))) as Record<
+  ServerName,
+  BenchServer
+>;
+const token = validToken();
+
+type Sample = {
+  handshakes: HandshakeResult;
+  handshakeCpuMicros: number;
+  echoPerSecond: number;
+  heapPerConnection: number;
+  rssPerConnection: number;
+  idleOpened: number;
+  flood: FloodResult;
+  floodCpuMicros: number;
+};
+const samples: Record<ServerName, Array<Partial<Sample>>> = { a: [], b: [], c: [], d: [] };
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+log(`nest-ws-auth benchmark: ${quick ? 'quick' : 'full'}, ${plan.rounds} round(s), ${cpus().length} CPUs${pin ? ', pinned' : ''}`);
+
+if (only) {
+  // A partial run is for profiling: print what was measured, write nothing.
+  process.on('exit', () => log('(--only: partial run, no results written)'));
+}
+for (const name of names) {
+  await load({ type: 'handshakes', port: servers[name].port, token, concurrency: CONCURRENCY, durationMs: plan.warmupMs });
+  await load({ type: 'echo', port: servers[name].port, token, connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
+}
+
+for (let round = 0; round < plan.rounds; round += 1) {
+  const sample = Object.fromEntries(names.map((name) => [name, {} as Partial<Sample>])) as Record<ServerName, Partial<Sample>>;
+  // Each round starts with the next server (a b c d, b c d a, ...): none always follows the same one.
+  const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
+  for (const name of measuring('handshakes') ? order : []) {
+    const before = await servers[name].ask({ type: 'cpu' });
+    const result = await load<HandshakeResult>({
+      type: 'handshakes',
+      port: servers[name].port,
+      token,
+      concurrency: CONCURRENCY,
+      durationMs: plan.handshakeMs,
+    });
+    // Let the last connections close before reading the CPU spent on them.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await servers[name].ask({ type: 'cpu' });
+    if (before.type !== 'cpu' || after.type !== 'cpu') throw new Error('no CPU reading');
+    sample[name].handshakes = result;
+    sample[name].handshakeCpuMicros = (after.micros - before.micros) / result.count;
+    log(
+      `round ${round + 1} ${name}: ${result.perSecond.toFixed(0)} handshakes/s, ` +
+        `${sample[name].handshakeCpuMicros!.toFixed(0)} µs server CPU each`,
+    );
+  }
+  for (const name of measuring('echo') ? order : []) {
+    const { perSecond } = await load<{ perSecond: number }>({
+      type: 'echo',
+      port: servers[name].port,
+      token,
+      connections: ECHO_CONNECTIONS,
+      inFlight: ECHO_IN_FLIGHT,
+      durationMs: plan.echoMs,
+    });
+    sample[name].echoPerSecond = perSecond;
+    log(`round ${round + 1} ${name}: ${perSecond.toFixed(0)} echo messages/s`);
+  }
+  for (const name of measuring('memory') ? order : []) {
+    const before = await servers[name].ask({ type: 'memory' });
+    const { opened } = await load<{ opened: number }>({ type: 'open-idle', port: servers[name].port, token, count: plan.idleConnections });
+    const held = await servers[name].ask({ type: 'memory' });
+    await load({ type: 'close-idle' });
+    if (before.type !== 'memory' || held.type !== 'memory') throw new Error('no memory reading');
+    sample[name].idleOpened = opened;
+    sample[name].heapPerConnection = (held.heapUsed - before.heapUsed) / opened;
+    sample[name].rssPerConnection = (held.rss - before.rss) / opened;
+    log(`round ${round + 1} ${name}: ${opened} idle connections, ${sample[name].heapPerConnection!.toFixed(0)} heap bytes each`);
+  }
+  for (const name of measuring('flood') ? order : []) {
+    const before = await servers[name].ask({ type: 'cpu' });
+    sample[name].flood = await load<FloodResult>({
+      type: 'flood',
+      port: servers[name].port,
+      validToken: token,
+      invalidToken: invalidToken(),
+      floodCount: plan.floodCount,
+      concurrency: CONCURRENCY,
+      baselineProbes: plan.baselineProbes,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await servers[name].ask({ type: 'cpu' });
+    if (before.type !== 'cpu' || after.type !== 'cpu') throw new Error('no CPU reading');
+    const { refusedPerSecond, baselineP99Ms, floodP99Ms, floodCount, probesDuringFlood } = sample[name].flood!;
+    // Includes the baseline probes and those during the flood: every handshake the phase sent.
+    sample[name].floodCpuMicros = (after.micros - before.micros) / (floodCount + probesDuringFlood + plan.baselineProbes);
+    log(
+      `round ${round + 1} ${name}: flood ${refusedPerSecond.toFixed(0)} refused/s (${sample[name].floodCpuMicros!.toFixed(0)} µs server CPU per handshake), ` +
+        `valid p99 ${baselineP99Ms.toFixed(2)} → ${floodP99Ms.toFixed(2)} ms`,
+    );
+  }
+  for (const name of names) samples[name].push(sample[name]);
+}
+
+await Promise.all(
+  names.map(async (name) => {
+    const exited = new Promise((resolve) => servers[name].process.once('exit', resolve));
+    servers[name].process.send({ type: 'stop' });
+    await exited;
+  }),
+);
+loader.kill();
+
+if (only) {
+  process.exit(0);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const medians = Object.fromEntries(
+  names.map((name) => {
+    const rounds = samples[name] as Sample[];
+    const pick = (read: (sample: Sample) => number) => median(rounds.map(read));
+    const value: Medians = {
+      handshakesPerSecond: pick((sample) => sample.handshakes.perSecond),
+      handshakeCpuMicros: pick((sample) => sample.handshakeCpuMicros),
+      handshakeP50Ms: pick((sample) => sample.handshakes.p50Ms),
+      handshakeP99Ms: pick((sample) => sample.handshakes.p99Ms),
+      echoPerSecond: pick((sample) => sample.echoPerSecond),
+      heapBytesPerIdleConnection: pick((sample) => sample.heapPerConnection),
+      rssBytesPerIdleConnection: pick((sample) => sample.rssPerConnection),
+      idleConnectionsHeld: Math.min(...rounds.map((sample) => sample.idleOpened)),
+      floodRefusedPerSecond: pick((sample) => sample.flood.refusedPerSecond),
+      floodCpuMicros: pick((sample) => sample.floodCpuMicros),
+      validP99WithoutFloodMs: pick((sample) => sample.flood.baselineP99Ms),
+      validP99UnderFloodMs: pick((sample) => sample.flood.floodP99Ms),
+    };
+    return [name, value];
+  }),
+) as Record<ServerName, Medians>;
+
+const results: BenchResults = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+  pinned: pin,
+  mode: quick ? 'quick' : 'full',
+  plan: { ...plan, concurrency: CONCURRENCY, echoConnections: ECHO_CONNECTIONS, echoInFlight: ECHO_IN_FLIGHT },
+  servers: SERVERS,
+  medians,
+  targets: evaluateTargets(medians, plan.idleConnections),
+  samples,
+};
+const table = renderTable(results);
+writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(outDir, 'results.md'), table);
+writeFileSync(join(outDir, 'chart.svg'), renderChart(results));
+
+if (!quick && !profiled) {
+  const readme = join(root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
+  if (marked.test(text)) writeFileSync(readme, text.replace(marked, `<!-- bench:start -->\n${table}<!-- bench:end -->`));
+}
+
+log(`\n${table}`);
+log(`Written to ${outDir}${profiled ? ` (CPU profile of ${profiled} in profiles/)` : ''}`);
