@@ -73,10 +73,11 @@ export function renderTable(results: BenchResults): string {
     const m = medians[name];
     return (
       `| (${name}) ${servers[name]} | ${fixed(m.handshakesPerSecond)} (${fixed(ratio(m.handshakesPerSecond, base.handshakesPerSecond), 2)}×) ` +
+      `| ${fixed(m.handshakeCpuMicros)} ` +
       `| ${fixed(m.handshakeP50Ms, 2)} / ${fixed(m.handshakeP99Ms, 2)} ` +
       `| ${fixed(m.echoPerSecond)} (${fixed(ratio(m.echoPerSecond, base.echoPerSecond), 2)}×) ` +
       `| ${fixed(m.heapBytesPerIdleConnection)} ` +
-      `| ${fixed(m.floodRefusedPerSecond)} ` +
+      `| ${name === 'a' ? 'accepts all' : `${fixed(m.floodRefusedPerSecond)} (${fixed(m.floodCpuMicros)} µs)`} ` +
       `| ${fixed(m.validP99WithoutFloodMs, 2)} → ${fixed(m.validP99UnderFloodMs, 2)} |`
     );
   });
@@ -87,8 +88,8 @@ export function renderTable(results: BenchResults): string {
       `Handshakes at concurrency ${results.plan.concurrency}; echo over ${results.plan.echoConnections} connections; ` +
       `${fixed(results.plan.idleConnections)} idle connections; flood of ${fixed(results.plan.floodCount)} invalid-token handshakes at concurrency ${results.plan.concurrency}.`,
     '',
-    '| server | handshakes/s (vs a) | handshake p50 / p99 ms | echo msgs/s (vs a) | heap B / idle conn | flood: refused/s | valid p99 ms: alone → under flood |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| server | handshakes/s (vs a) | server CPU µs / handshake | handshake p50 / p99 ms | echo msgs/s (vs a) | heap B / idle conn | flood: refused/s (server CPU each) | valid p99 ms: alone → under flood |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     '| target | goal | measured | |',
@@ -107,7 +108,7 @@ export function renderChart(results: BenchResults): string {
     { label: 'echo messages/s', key: 'echoPerSecond' as const, target: 0.98 },
   ];
   const width = 720;
-  const height = 360;
+  const height = 400;
   const top = 50;
   const bottom = 290;
   const left = 60;
@@ -139,13 +140,13 @@ export function renderChart(results: BenchResults): string {
     });
     parts.push(
       `<line x1="${x0}" x2="${x0 + names.length * barWidth}" y1="${y(group.target)}" y2="${y(group.target)}" stroke="#d92d20" stroke-dasharray="5 4"/>`,
-      `<text x="${x0 + names.length * barWidth}" y="${y(group.target) - 4}" text-anchor="end" fill="#d92d20">target (b) ≥ ${group.target}</text>`,
-      `<text x="${x0 + (names.length * barWidth) / 2}" y="${bottom + 20}" text-anchor="middle" font-weight="600">${group.label}</text>`,
+      `<text x="${x0 + (names.length * barWidth) / 2}" y="${bottom + 20}" text-anchor="middle">` +
+        `<tspan font-weight="600">${group.label}</tspan><tspan fill="#d92d20"> (target for b: ≥ ${group.target}, dashed)</tspan></text>`,
     );
   });
   names.forEach((name, index) => {
-    const x = left + (index % 2) * 330;
-    const legendY = bottom + 42 + Math.floor(index / 2) * 18;
+    const x = left;
+    const legendY = bottom + 44 + index * 17;
     parts.push(
       `<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${colors[name]}"/>`,
       `<text x="${x + 18}" y="${legendY}">(${name}) ${results.servers[name]}</text>`,

@@ -99,6 +99,8 @@ async function load<T>(task: LoadTask): Promise<T> {
 }
 
 const names = Object.keys(SERVERS) as ServerName[];
+/** Lets a server finish closing connections (and collect them) before the next measurement. */
+const settle = (ms = 1000) => new Promise((resolve) => setTimeout(resolve, ms));
 const servers = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await startServer(name)] as const))) as Record<
   ServerName,
   BenchServer
@@ -170,6 +172,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
     const { opened } = await load<{ opened: number }>({ type: 'open-idle', port: servers[name].port, token, count: plan.idleConnections });
     const held = await servers[name].ask({ type: 'memory' });
     await load({ type: 'close-idle' });
+    await settle();
     if (before.type !== 'memory' || held.type !== 'memory') throw new Error('no memory reading');
     sample[name].idleOpened = opened;
     sample[name].heapPerConnection = (held.heapUsed - before.heapUsed) / opened;
