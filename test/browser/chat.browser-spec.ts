@@ -2,12 +2,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { runExample, type RunningExample } from '../helpers/example-app.js';
 import { freePort } from '../helpers/free-port.js';
 import { eventually, launchChromium, watchHandshakes } from './chromium.js';
 
-const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
+const SCREENSHOTS = fileURLToPath(new URL('screenshots', import.meta.url));
 
 let browser: Browser;
 let example: RunningExample;

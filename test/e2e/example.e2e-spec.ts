@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { runExample, type RunningExample } from '../helpers/example-app.js';
 import { connect, nextEvent, refusedStatus } from '../helpers/ws-client.js';
 
@@ -27,7 +27,7 @@ test('prints a dev token and a client command that works', async () => {
 
 test('the printed client command runs as printed', async () => {
   const [, url, token] = /node example\/client\.mjs (\S+) (\S+)/.exec(example.output())!;
-  const refused = await promisify(execFile)(process.execPath, [join(import.meta.dirname, '../../example/client.mjs'), url!, 'forged'], {
+  const refused = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('../../example/client.mjs', import.meta.url)), url!, 'forged'], {
     env: { ...process.env, NODE_OPTIONS: '' },
   }).catch((error: { stderr: string; code: number }) => error);
   expect(refused).toMatchObject({ code: 1 });

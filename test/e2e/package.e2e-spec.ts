@@ -3,11 +3,12 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { sign, TEST_ISSUER, TEST_SECRET } from '../helpers/tokens.js';
 import { connect, request } from '../helpers/ws-client.js';
 
-const root = join(import.meta.dirname, '../..');
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 describe('package manifest', () => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface RunningExample {
   readonly port: number;
@@ -8,7 +9,7 @@ export interface RunningExample {
   stop(): Promise<void>;
 }
 
-const root = join(import.meta.dirname, '../..');
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs the built example app (`npm run build:example`) on a free port. */
 export async function runExample(env: Record<string, string> = {}): Promise<RunningExample> {
