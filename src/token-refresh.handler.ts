@@ -4,11 +4,10 @@ import type { AuthenticatedWebSocket } from './authenticated-websocket.interface
 import { JwtStrategy } from './jwt.strategy.js';
 import { AuthFailure } from './passport-strategy.runner.js';
 import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT, WsAuthCloseCode } from './ws-auth.constants.js';
-import { WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import { OPEN, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';
 
-const OPEN = 1;
 
 /**
  * Answers `{"event":"auth:refresh","data":{"token":"..."}}` on an open

@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
 import { ExpiryScheduler } from './expiry.scheduler.js';
 import { WsAuthCloseCode } from './ws-auth.constants.js';
-import { DEADLINE, MAX_CLOSE_REASON_BYTES, USER_ID, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import { DEADLINE, MAX_CLOSE_REASON_BYTES, OPEN, USER_ID, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';
 
 /** Options of `disconnectUser`. */
@@ -31,7 +31,6 @@ type TrackedSocket = AuthenticatedWebSocket & {
   [DEADLINE]?: number | undefined;
 };
 
-const OPEN = 1;
 const NOTHING_HELD = (): void => {};
 
 /**

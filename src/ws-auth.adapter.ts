@@ -8,7 +8,7 @@ import type { AuthenticatedWebSocket } from './authenticated-websocket.interface
 import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.selector.js';
 import { TokenRefreshHandler } from './token-refresh.handler.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import { USER_ID, WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
+import { OPEN, USER_ID, WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
 import { WsHandshakeGuard } from './ws-handshake.guard.js';
@@ -16,7 +16,6 @@ import { WsHandshakeGuard } from './ws-handshake.guard.js';
 type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
 type GatewayServerOptions = Record<string | symbol, any> & { path?: string; handleProtocols?: HandleProtocols };
 
-const OPEN = 1;
 
 interface Services {
   readonly guard: WsHandshakeGuard;

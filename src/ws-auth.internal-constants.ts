@@ -20,6 +20,9 @@ export const CREDENTIALS = Symbol('nest-ws-auth.credentials');
 export const USER_ID = Symbol('nest-ws-auth.userId');
 export const DEADLINE = Symbol('nest-ws-auth.deadline');
 
+/** `WebSocket.OPEN`, without loading ws at run time (Nest's adapter brings its own copy). */
+export const OPEN = 1;
+
 /** RFC 6455: a close reason is at most 123 bytes (ws throws a RangeError beyond). */
 export const MAX_CLOSE_REASON_BYTES = 123;
 

@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { WsAuthConnections } from '../../src/index.js';
 import { calls, LifecycleAppModule } from '../apps/lifecycle.app.js';
+import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
+import { sleep } from '../helpers/wait.js';
 import { closed, connect, nextMessage, request } from '../helpers/ws-client.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
 beforeEach(() => {
@@ -29,6 +30,15 @@ describe('expiry', () => {
     expect({ code, reason }).toEqual({ code: 4401, reason: 'token expired' });
     expect(lateBy).toBeGreaterThanOrEqual(0);
     expect(lateBy).toBeLessThan(1000);
+  });
+
+  test('after it expired, the same token opens no new connection (the verified-token cache honours exp)', async () => {
+    const token = sign({ sub: 'alice', exp: nowSeconds() + 1 });
+    const client = await connect(app.url('/room'), [], bearer(token));
+    expect((await closed(client)).code).toBe(4401);
+    const response = await rawUpgrade(app.port, '/room', { Authorization: `Bearer ${token}` });
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.body).message).toBe('Token expired');
   });
 
   test('a token that lives 30 days is not closed at once', async () => {

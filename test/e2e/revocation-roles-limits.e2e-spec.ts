@@ -6,18 +6,10 @@ import { calls, LifecycleAppModule } from '../apps/lifecycle.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
+import { until } from '../helpers/wait.js';
 import { closed, connect, nextMessage, refusedStatus, request } from '../helpers/ws-client.js';
 
 const bearer = (sub: string) => ({ headers: { authorization: `Bearer ${sign({ sub })}` } });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 beforeEach(() => {
   Object.assign(calls, { echo: 0, ban: 0, purge: 0, appRefresh: 0 });

@@ -6,6 +6,7 @@ import { ChatAppModule, ChatGateway, type TestUser, USERS } from '../apps/chat.a
 import { rawUpgrade, upgradeRequest } from '../helpers/raw-upgrade.js';
 import { logger, startApp, type TestApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
+import { until } from '../helpers/wait.js';
 import { connect, request } from '../helpers/ws-client.js';
 
 /** resolveUser for sub 'held' waits until the test lets it go. */
@@ -41,9 +42,7 @@ function openSockets(): Promise<number> {
 }
 
 async function settledSockets(): Promise<number> {
-  for (let attempt = 0; attempt < 40 && (await openSockets()) > 0; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until(async () => (await openSockets()) === 0).catch(() => {});
   return openSockets();
 }
 

@@ -82,6 +82,15 @@ describe.each(stores)('session cookie, %s', (_store, makeStore) => {
     expect(await refusedStatus(app.url('/chat'), [], withCookie(cookie))).toBe(401);
   });
 
+  test('a token seen before (a verified-token cache hit) still goes through resolveUser', async () => {
+    const cookie = `access_token=${sign({ sub: 'bob', jti: 'cached' })}`;
+    (await connect(app.url('/chat'), [], withCookie(cookie))).close();
+    accounts.delete('bob');
+    const response = await rawUpgrade(app.port, '/chat', { Origin: ALLOWED_ORIGIN, Cookie: cookie });
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.body).message).toBe('Unknown user');
+  });
+
   test('a JWT in the access_token cookie authenticates like the header', async () => {
     const client = await connect(app.url('/chat'), [], withCookie(`theme=dark; access_token=${sign({ sub: 'bob' })}`));
     expect((await request(client, 'whoami')).data).toEqual({ id: 'bob', name: 'Bob' });
@@ -96,6 +105,31 @@ describe.each(stores)('session cookie, %s', (_store, makeStore) => {
       expect(response.status).toBe(403);
     }
   });
+});
+
+test('after a restart, a session kept in Redis authenticates the socket again', async () => {
+  const login = async (port: number) => {
+    const response = await fetch(`http://127.0.0.1:${port}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'alice' }),
+    });
+    return response.headers.get('set-cookie')!.split(';')[0]!;
+  };
+  const first = SessionAppModule.with(new RedisStore({ client: redisClient }));
+  const before = await startApp(first.module, { configure: first.configure });
+  const cookie = await login(before.port);
+  await before.close();
+
+  const second = SessionAppModule.with(new RedisStore({ client: redisClient }));
+  const after = await startApp(second.module, { configure: second.configure });
+  try {
+    const client = await connect(after.url('/chat'), [], { origin: ALLOWED_ORIGIN, headers: { cookie } });
+    expect((await request(client, 'whoami')).data).toEqual({ id: 'alice', name: 'Alice' });
+    client.close();
+  } finally {
+    await after.close();
+  }
 });
 
 test('a session store that fails: 500, logged, and the app keeps serving', async () => {

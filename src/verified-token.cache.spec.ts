@@ -1,0 +1,40 @@
+import { expect, test } from '@jest/globals';
+import { VerifiedTokenCache } from './verified-token.cache.js';
+
+let now = 1_000_000_000_000;
+const clock = () => now;
+const seconds = () => Math.floor(now / 1000);
+
+test('a hit is a copy: nothing the caller does changes the cached claims', () => {
+  const cache = new VerifiedTokenCache(10, 0, clock);
+  cache.set('token', { sub: 'alice', exp: seconds() + 60 });
+  const first = cache.get('token')!;
+  first.sub = 'mallory';
+  expect(cache.get('token')).toEqual({ sub: 'alice', exp: seconds() + 60 });
+});
+
+test('an entry is gone once exp (+ tolerance) is reached, as jsonwebtoken decides', () => {
+  const cache = new VerifiedTokenCache(10, 5, clock);
+  cache.set('token', { sub: 'alice', exp: seconds() + 10 });
+  now += 14_000;
+  expect(cache.get('token')).toBeDefined();
+  now += 1_000;
+  expect(cache.get('token')).toBeUndefined();
+  expect(cache.size).toBe(0);
+});
+
+test('bounded: the oldest entry makes room; size 0 remembers nothing', () => {
+  const cache = new VerifiedTokenCache(2, 0, clock);
+  for (const token of ['a', 'b', 'c']) cache.set(token, { sub: token, exp: seconds() + 60 });
+  expect([cache.get('a'), cache.get('b')?.sub, cache.get('c')?.sub]).toEqual([undefined, 'b', 'c']);
+  const off = new VerifiedTokenCache(0, 0, clock);
+  off.set('a', { sub: 'a', exp: seconds() + 60 });
+  expect(off.get('a')).toBeUndefined();
+});
+
+test('only the exact token is found', () => {
+  const cache = new VerifiedTokenCache(10, 0, clock);
+  cache.set('header.payload.signature', { sub: 'alice', exp: seconds() + 60 });
+  expect(cache.get('header.payload.signaturf')).toBeUndefined();
+  expect(cache.get('header.payload.signature ')).toBeUndefined();
+});
