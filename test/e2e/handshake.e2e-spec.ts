@@ -2,11 +2,15 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import type { IncomingMessage } from 'node:http';
+import { Module } from '@nestjs/common';
+import { SubscribeMessage } from '@nestjs/websockets';
 import { WebSocket } from 'ws';
+import { WsAuthGateway, WsAuthModule, WsUser } from '../../src/index.js';
 import { ChatAppModule, ChatGateway, KeysGateway, LobbyGateway, PlainGateway, USERS } from '../apps/chat.app.js';
+import { freePort } from '../helpers/free-port.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
-import { sign, TEST_ISSUER, TEST_SECRET } from '../helpers/tokens.js';
+import { jwtOptions, sign, TEST_ISSUER, TEST_SECRET } from '../helpers/tokens.js';
 import { connect, nextMessage, refusedStatus, request } from '../helpers/ws-client.js';
 
 const never = new Promise<never>(() => {});
@@ -262,6 +266,28 @@ describe('5xx: failures and deadlines, and the process keeps serving', () => {
     expect((await request(client, 'name')).data).toBe('Alice');
     client.close();
   });
+});
+
+test('a guarded gateway on a port of its own', async () => {
+  const port = await freePort();
+  @WsAuthGateway(port, { path: '/side' })
+  class SideGateway {
+    @SubscribeMessage('name')
+    name(@WsUser('name') name: string) {
+      return { event: 'name', data: name };
+    }
+  }
+  @Module({ imports: [WsAuthModule.forRoot({ jwt: jwtOptions, resolveUser: (claims) => USERS[claims.sub ?? ''] ?? null })], providers: [SideGateway] })
+  class SideModule {}
+  const app = await startApp(SideModule);
+  try {
+    expect((await rawUpgrade(port, '/side')).status).toBe(401);
+    const client = await connect(`ws://127.0.0.1:${port}/side`, [], { headers: { authorization: `Bearer ${sign()}` } });
+    expect((await request(client, 'name')).data).toBe('Alice');
+    client.close();
+  } finally {
+    await app.close();
+  }
 });
 
 test('a message for which no handler exists is ignored, the connection stays', async () => {
