@@ -90,7 +90,9 @@ export class WsAuthConnections implements OnModuleDestroy {
    */
   reserve(userId: string, socket: Duplex): (() => void) | undefined {
     const limit = this.settings.maxConnectionsPerUser;
-    if (limit === Infinity) {
+    // A socket destroyed while its strategies ran will not open, nor close again:
+    // a place held for it would never come back.
+    if (limit === Infinity || socket.destroyed) {
       return NOTHING_HELD;
     }
     const waiting = this.pending.get(userId) ?? 0;

@@ -27,6 +27,7 @@ beforeAll(async () => {
   app = await startApp(
     ChatAppModule.with({
       allowedOrigins: ['https://app.example.com'],
+      maxConnectionsPerUser: 1,
       resolveUser: (claims) => (claims.sub === 'held' ? heldUser() : (USERS[claims.sub ?? ''] ?? null)),
     }),
   );
@@ -63,6 +64,25 @@ test('a client that resets during async authentication: no connection, no uncaug
   expect(app.app.get(ChatGateway).connections).toHaveLength(connectionsBefore);
   expect(uncaught).toEqual([]);
   expect(await openSockets()).toBe(0);
+});
+
+test("a handshake dropped mid-authentication gives back the user's place (maxConnectionsPerUser)", async () => {
+  for (let round = 0; round < 3; round += 1) {
+    const waiting = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const socket = tcp(app.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(upgradeRequest('/chat', { Authorization: `Bearer ${sign({ sub: 'held' })}` }));
+    await waiting;
+    socket.resetAndDestroy();
+    expect(await settledSockets()).toBe(0);
+    letGo(USERS.alice!);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // Alice may hold one connection: every dropped handshake above must have given it back.
+  const client = await connect(app.url('/chat'), [], { headers: { authorization: `Bearer ${sign()}` } });
+  client.close();
 });
 
 test('hundreds of refused handshakes leave no open socket and no token in any log line', async () => {
