@@ -7,7 +7,7 @@ beforeEach(() => {
   deadlines = new HandshakeDeadlines(1000);
 });
 afterEach(() => {
-  deadlines.stop();
+  deadlines.interruptAll();
   jest.useRealTimers();
 });
 
@@ -37,4 +37,15 @@ test('a finished handshake never times out; finishing after the timeout says so'
   expect(timedOut).toEqual(['late']);
   expect(deadlines.finish(late)).toBe(false);
   expect(deadlines.size).toBe(0);
+});
+
+test('interruptAll answers every pending handshake at once, and leaves no timer', () => {
+  const interrupted: string[] = [];
+  deadlines.start((why) => interrupted.push(`first ${why}`));
+  deadlines.start((why) => interrupted.push(`second ${why}`));
+  deadlines.interruptAll();
+  expect(interrupted).toEqual(['first shutdown', 'second shutdown']);
+  expect(jest.getTimerCount()).toBe(0);
+  jest.advanceTimersByTime(1000);
+  expect(interrupted).toHaveLength(2);
 });

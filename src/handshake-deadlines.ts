@@ -1,8 +1,11 @@
+/** Why a pending handshake is answered before its authentication finished. */
+export type Interruption = 'timeout' | 'shutdown';
+
 /** A handshake waiting for its authentication to finish. */
 export interface PendingHandshake {
   readonly deadline: number;
-  /** Called once if the deadline passes first. */
-  readonly onTimeout: () => void;
+  /** Called once if the deadline passes (or the app shuts down) first. */
+  readonly interrupt: (why: Interruption) => void;
 }
 
 /**
@@ -22,8 +25,8 @@ export class HandshakeDeadlines {
   ) {}
 
   /** Starts the clock for a handshake. */
-  start(onTimeout: () => void): PendingHandshake {
-    const entry = { deadline: this.now() + this.timeoutMs, onTimeout };
+  start(interrupt: (why: Interruption) => void): PendingHandshake {
+    const entry = { deadline: this.now() + this.timeoutMs, interrupt };
     this.pending.add(entry);
     if (!this.timer) {
       this.arm(this.timeoutMs);
@@ -40,9 +43,14 @@ export class HandshakeDeadlines {
     return this.pending.size;
   }
 
-  stop(): void {
+  /** Shutdown: interrupts every pending handshake now, so that none is left hanging. */
+  interruptAll(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    for (const entry of this.pending) {
+      this.pending.delete(entry);
+      entry.interrupt('shutdown');
+    }
   }
 
   private arm(delay: number): void {
@@ -59,7 +67,7 @@ export class HandshakeDeadlines {
         return;
       }
       this.pending.delete(entry);
-      entry.onTimeout();
+      entry.interrupt('timeout');
     }
   };
 }

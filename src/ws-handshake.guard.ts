@@ -45,6 +45,7 @@ const ORIGIN_NOT_ALLOWED = new HandshakeRejection(403, 'Origin not allowed');
 const INSUFFICIENT_ROLE = new HandshakeRejection(403, 'Insufficient role');
 const AUTHENTICATION_FAILED = new HandshakeRejection(500, 'Authentication failed');
 const TIMED_OUT = new HandshakeRejection(503, 'Authentication timed out');
+const SHUTTING_DOWN = new HandshakeRejection(503, 'Server shutting down');
 const ANONYMOUS: AcceptedHandshake = Object.freeze({ user: null });
 
 const MISSING_STRATEGY_FIX = (name: string): string =>
@@ -138,11 +139,13 @@ export class WsHandshakeGuard implements OnModuleDestroy {
       }
       // Node cancels its request timers once a request asks to upgrade, so a stuck
       // strategy would hold the socket forever: this deadline is the only one.
-      const pending = this.deadlines.start(() => {
-        this.logger.warn(
-          `${policy.gateway}: authentication took longer than handshakeTimeoutMs (${this.settings.handshakeTimeoutMs} ms); answered 503.`,
-        );
-        answer(TIMED_OUT);
+      const pending = this.deadlines.start((why) => {
+        if (why === 'timeout') {
+          this.logger.warn(
+            `${policy.gateway}: authentication took longer than handshakeTimeoutMs (${this.settings.handshakeTimeoutMs} ms); answered 503.`,
+          );
+        }
+        answer(why === 'timeout' ? TIMED_OUT : SHUTTING_DOWN);
       });
       verdict.then(
         (settled) => this.deadlines.finish(pending) && answer(settled),
@@ -156,8 +159,9 @@ export class WsHandshakeGuard implements OnModuleDestroy {
     return (request as CarriesHandshake)[HANDSHAKE];
   }
 
+  /** The app is closing: handshakes still authenticating get their answer now (503), not never. */
   onModuleDestroy(): void {
-    this.deadlines.stop();
+    this.deadlines.interruptAll();
   }
 
   private authenticate(request: IncomingMessage, policy: GatewayPolicy): MaybePromise<Verdict> {

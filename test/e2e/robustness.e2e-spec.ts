@@ -115,3 +115,24 @@ test('still serving afterwards', async () => {
   expect((await request(client, 'name')).data).toBe('Alice');
   client.close();
 });
+
+test('closing the app answers handshakes still authenticating (503) instead of leaving them hanging', async () => {
+  let arrived!: () => void;
+  const authenticating = new Promise<void>((resolve) => (arrived = resolve));
+  const closing = await startApp(
+    ChatAppModule.with({
+      resolveUser: () => {
+        arrived();
+        return new Promise<never>(() => {});
+      },
+    }),
+  );
+  const answer = rawUpgrade(closing.port, '/chat', { Authorization: `Bearer ${sign()}` });
+  await authenticating;
+  const started = Date.now();
+  await closing.close();
+  const response = await answer;
+  expect(response.status).toBe(503);
+  expect(JSON.parse(response.body).message).toBe('Server shutting down');
+  expect(Date.now() - started).toBeLessThan(1000);
+});
