@@ -19,7 +19,6 @@ export type {
   WsAuthModuleOptions,
 } from './ws-auth-module-options.interface.js';
 export { type DisconnectOptions, WsAuthConnections } from './ws-auth-connections.service.js';
-export { WsHandshakeGuard } from './ws-handshake.guard.js';
 export { WsRoles } from './ws-roles.decorator.js';
 export { WsRolesGuard } from './ws-roles.guard.js';
 export { WsUser } from './ws-user.decorator.js';

@@ -51,13 +51,8 @@ export class JwtStrategy {
         passReqToCallback: true,
       },
       (request: IncomingMessage, claims: unknown, done: (error: unknown, user?: unknown, info?: unknown) => void) => {
-        const failure = claimsFailure(claims);
-        if (failure) {
-          done(null, false, failure);
-        } else {
-          this.verified.set(tokenOf(request)!, claims as JwtClaims);
-          done(null, claims);
-        }
+        const accepted = this.remember(tokenOf(request)!, claims);
+        return accepted instanceof AuthFailure ? done(null, false, accepted) : done(null, accepted);
       },
     );
   }
@@ -92,24 +87,38 @@ export class JwtStrategy {
     if (Buffer.byteLength(token) > this.settings.maxTokenBytes) {
       return TOKEN_TOO_LARGE;
     }
-    let claims: unknown = this.verified.get(token);
+    let claims: JwtClaims | AuthFailure | undefined = this.verified.get(token);
     if (!claims) {
       try {
-        claims = withoutStackTraces(() => jwt.verify(token, this.settings.key, this.settings.verifyOptions));
+        claims = this.remember(token, withoutStackTraces(() => jwt.verify(token, this.settings.key, this.settings.verifyOptions)));
       } catch (error) {
-        return failureOf(error);
+        claims = failureOf(error);
       }
-      const failure = claimsFailure(claims);
-      if (failure) {
-        return failure;
-      }
-      this.verified.set(token, claims as JwtClaims);
     }
-    const user = await this.resolve(claims as JwtClaims, undefined);
-    return user === null || user === undefined ? UNKNOWN_USER : { user, exp: (claims as JwtClaims).exp };
+    if (claims instanceof AuthFailure) {
+      return claims;
+    }
+    const outcome = await this.userOf(claims, undefined);
+    if (outcome.kind === 'error') {
+      throw outcome.error;
+    }
+    return outcome.kind === 'success' ? { user: outcome.user, exp: claims.exp } : (outcome.challenge as AuthFailure);
   }
 
-  private userOf(claims: JwtClaims, request: IncomingMessage): MaybePromise<StrategyOutcome> {
+  /** The rules jsonwebtoken leaves to the caller; claims that pass are remembered for `token`. */
+  private remember(token: string, claims: unknown): JwtClaims | AuthFailure {
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+      return NOT_AN_OBJECT;
+    }
+    if (typeof (claims as Partial<JwtClaims>).exp !== 'number') {
+      return NO_EXP;
+    }
+    this.verified.set(token, claims as JwtClaims);
+    return claims as JwtClaims;
+  }
+
+  /** `resolveUser`, synchronously when it answers synchronously; `request` is undefined on a refresh. */
+  private userOf(claims: JwtClaims, request: IncomingMessage | undefined): MaybePromise<StrategyOutcome> {
     let user: MaybePromise<unknown>;
     try {
       user = this.resolve(claims, request);
@@ -141,14 +150,6 @@ function withoutStackTraces<T>(run: () => T): T {
   } finally {
     Error.stackTraceLimit = limit;
   }
-}
-
-/** The rules jsonwebtoken leaves to the caller. */
-function claimsFailure(claims: unknown): AuthFailure | undefined {
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-    return NOT_AN_OBJECT;
-  }
-  return typeof (claims as Partial<JwtClaims>).exp === 'number' ? undefined : NO_EXP;
 }
 
 /** By name: passport-jwt may load its own copy of jsonwebtoken. */

@@ -4,10 +4,10 @@ import type { AuthenticatedWebSocket } from './authenticated-websocket.interface
 import { JwtStrategy } from './jwt.strategy.js';
 import { AuthFailure } from './passport-strategy.runner.js';
 import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT, WsAuthCloseCode } from './ws-auth.constants.js';
+import { loggable } from './ws-auth.exceptions.js';
 import { OPEN, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';
-
 
 /**
  * Answers `{"event":"auth:refresh","data":{"token":"..."}}` on an open
@@ -53,8 +53,7 @@ export class TokenRefreshHandler {
       verdict = await this.jwt.verify(token);
       refreshedId = verdict instanceof AuthFailure ? undefined : this.settings.userId(verdict.user);
     } catch (error) {
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      this.logger.error(`auth:refresh failed: ${detail.replaceAll(token, '[token]')}`);
+      this.logger.error(`auth:refresh failed: ${loggable(error, token)}`);
       return exception('auth:refresh failed; try again');
     }
     // Closed, expired or revoked while the token was being checked.

@@ -10,6 +10,15 @@ export class WsAuthConfigurationError extends Error {
 }
 
 /**
+ * An error as a log line, with `token` replaced by `[token]`: the library
+ * never logs a credential, even one an app's own error message quotes.
+ */
+export function loggable(error: unknown, token: string | undefined): string {
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return token ? text.replaceAll(token, '[token]') : text;
+}
+
+/**
  * The HTTP answer to a refused handshake. A value, not an Error: refusing
  * clients is the guard's everyday work, and capturing a stack trace for each
  * would make every refused client dearer. Its body has the shape of Nest's

@@ -44,7 +44,8 @@ import { WsRolesGuard } from './ws-roles.guard.js';
     TokenRefreshHandler,
     WsRolesGuard,
   ],
-  exports: [WS_AUTH_SETTINGS, WsAuthConnections, WsHandshakeGuard, TokenRefreshHandler, WsRolesGuard],
+  // WsAuthAdapter reaches the guard and the refresh handler through app.get(); the app's modules use these.
+  exports: [WS_AUTH_SETTINGS, WsAuthConnections, WsRolesGuard],
 })
 export class WsAuthModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
   constructor(

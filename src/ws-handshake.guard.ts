@@ -12,7 +12,7 @@ import {
   runPassportStrategy,
   type StrategyOutcome,
 } from './passport-strategy.runner.js';
-import { HandshakeRejection, WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { HandshakeRejection, loggable, WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { HANDSHAKE, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import { type AcceptedHandshake, WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
@@ -287,12 +287,7 @@ export class WsHandshakeGuard implements OnModuleDestroy {
   /** Logs a server-side failure without any credential in it, and answers 500. */
   private serverError(policy: GatewayPolicy, what: string, error: unknown, request: IncomingMessage): HandshakeRejection {
     const { token } = readCredentials(request, this.settings.jwt?.cookie);
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${redact(detail, token)}`);
+    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${loggable(error, token)}`);
     return AUTHENTICATION_FAILED;
   }
-}
-
-function redact(text: string, token: string | undefined): string {
-  return token ? text.replaceAll(token, '[token]') : text;
 }

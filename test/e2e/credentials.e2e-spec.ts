@@ -1,16 +1,12 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { ChatAppModule, ChatGateway } from '../apps/chat.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
-import { startApp, type TestApp } from '../helpers/test-app.js';
+import { useApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
 import { connect, refusedStatus, request } from '../helpers/ws-client.js';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startApp(ChatAppModule.with());
-});
-afterAll(() => app.close());
+const app = useApp(() => ChatAppModule.with());
 
 describe('where the token may be', () => {
   test.each(['Bearer', 'bearer', 'BEARER'])('Authorization: %s <token>', async (scheme) => {

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { WsAuthConnections } from '../../src/index.js';
 import { calls, LifecycleAppModule } from '../apps/lifecycle.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
-import { startApp, type TestApp } from '../helpers/test-app.js';
+import { useApp, withApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
 import { sleep } from '../helpers/wait.js';
 import { closed, connect, nextMessage, request } from '../helpers/ws-client.js';
@@ -16,11 +16,7 @@ beforeEach(() => {
 });
 
 describe('expiry', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(LifecycleAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => LifecycleAppModule.with());
 
   test('closes with 4401 "token expired" within a second after exp', async () => {
     const exp = nowSeconds() + 2;
@@ -72,38 +68,28 @@ describe('expiry', () => {
 
 describe('expiry with clockTolerance, and switched off', () => {
   test('closes clockTolerance seconds after exp', async () => {
-    const app = await startApp(LifecycleAppModule.with({ jwt: { ...(await import('../helpers/tokens.js')).jwtOptions, clockTolerance: 1 } }));
-    try {
+    await withApp(LifecycleAppModule.with({ jwt: { ...(await import('../helpers/tokens.js')).jwtOptions, clockTolerance: 1 } }), async (app) => {
       const exp = nowSeconds() + 1;
       const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'alice', exp })));
       await closed(client);
       const lateBy = Date.now() - exp * 1000;
       expect(lateBy).toBeGreaterThanOrEqual(1000);
       expect(lateBy).toBeLessThan(2000);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   test('closeOnExpiry: false keeps the connection', async () => {
-    const app = await startApp(LifecycleAppModule.with({ closeOnExpiry: false }));
-    try {
+    await withApp(LifecycleAppModule.with({ closeOnExpiry: false }), async (app) => {
       const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'alice', exp: nowSeconds() + 1 })));
       await sleep(2200);
       expect((await request(client, 'echo')).data).toBe('alice');
       client.close();
-    } finally {
-      await app.close();
-    }
+    });
   });
 });
 
 describe('in-band refresh', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(LifecycleAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => LifecycleAppModule.with());
 
   const refresh = (token: unknown) => ({ event: 'auth:refresh', data: { token } });
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import type { IncomingMessage } from 'node:http';
 import { Module } from '@nestjs/common';
@@ -9,18 +9,14 @@ import { WsAuthGateway, WsAuthModule, WsUser } from '../../src/index.js';
 import { ChatAppModule, ChatGateway, KeysGateway, LobbyGateway, PlainGateway, USERS } from '../apps/chat.app.js';
 import { freePort } from '../helpers/free-port.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
-import { startApp, type TestApp } from '../helpers/test-app.js';
+import { useApp, withApp } from '../helpers/test-app.js';
 import { jwtOptions, sign, TEST_ISSUER, TEST_SECRET } from '../helpers/tokens.js';
 import { connect, nextMessage, refusedStatus, request } from '../helpers/ws-client.js';
 
 const never = new Promise<never>(() => {});
 
 describe('401: missing or invalid credentials, unknown users', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(ChatAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => ChatAppModule.with());
 
   test('no credentials: 401, WWW-Authenticate: Bearer, a Nest-shaped JSON body', async () => {
     const response = await rawUpgrade(app.port, '/chat');
@@ -58,11 +54,7 @@ describe('401: missing or invalid credentials, unknown users', () => {
 });
 
 describe('inside the gateway', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(ChatAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => ChatAppModule.with());
 
   test('client.user is set before handleConnection, which also gets the upgrade request', async () => {
     const client = await connect(app.url('/chat?room=1'), [], { headers: { authorization: `Bearer ${sign({ sub: 'bob' })}` } });
@@ -92,11 +84,7 @@ describe('inside the gateway', () => {
 });
 
 describe('optional gateways', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(ChatAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => ChatAppModule.with());
 
   test('no credentials: anonymous, client.user === null', async () => {
     const client = await connect(app.url('/lobby'));
@@ -119,11 +107,7 @@ describe('optional gateways', () => {
 });
 
 describe("the app's own passport strategies", () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(ChatAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => ChatAppModule.with());
 
   test('a gateway with strategies: [api-key] authenticates by that strategy, by name', async () => {
     const client = await connect(app.url('/keys'), [], { headers: { 'x-api-key': 'key-of-bob' } });
@@ -145,26 +129,19 @@ describe("the app's own passport strategies", () => {
   });
 
   test('strategies are tried in order: the first that succeeds wins', async () => {
-    const both = await startApp(ChatAppModule.with({ strategies: ['jwt', 'api-key'] }));
-    try {
+    await withApp(ChatAppModule.with({ strategies: ['jwt', 'api-key'] }), async (both) => {
       const byKey = await connect(both.url('/chat'), [], { headers: { 'x-api-key': 'key-of-bob' } });
       const byToken = await connect(both.url('/chat'), [], { headers: { authorization: `Bearer ${sign()}` } });
       expect((await request(byKey, 'name')).data).toBe('Bob');
       expect((await request(byToken, 'name')).data).toBe('Alice');
       byKey.close();
       byToken.close();
-    } finally {
-      await both.close();
-    }
+    });
   });
 });
 
 describe('plain @WebSocketGateway beside guarded ones', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(ChatAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => ChatAppModule.with());
 
   test('works as before: no credentials needed, no user set', async () => {
     const client = await connect(app.url('/plain'));
@@ -179,11 +156,7 @@ describe('plain @WebSocketGateway beside guarded ones', () => {
 });
 
 describe('403: origins', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(ChatAppModule.with({ allowedOrigins: ['https://app.example.com', 'http://localhost:4200'] }));
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => ChatAppModule.with({ allowedOrigins: ['https://app.example.com', 'http://localhost:4200'] }));
 
   test.each(['https://app.example.com', 'http://localhost:4200'])('%s is allowed', async (origin) => {
     const client = await connect(app.url('/chat'), [], { origin, headers: { authorization: `Bearer ${sign()}` } });
@@ -209,20 +182,16 @@ describe('403: origins', () => {
 });
 
 describe('5xx: failures and deadlines, and the process keeps serving', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(
-      ChatAppModule.with({
-        handshakeTimeoutMs: 300,
-        resolveUser: (claims, request?: IncomingMessage) => {
-          if (claims.sub === 'slow') return never;
-          if (claims.sub === 'explode') throw new Error(`user store down; request had ${request?.headers.authorization}`);
-          return USERS[claims.sub ?? ''] ?? null;
-        },
-      }),
-    );
-  });
-  afterAll(() => app.close());
+  const app = useApp(() =>
+    ChatAppModule.with({
+      handshakeTimeoutMs: 300,
+      resolveUser: (claims, request?: IncomingMessage) => {
+        if (claims.sub === 'slow') return never;
+        if (claims.sub === 'explode') throw new Error(`user store down; request had ${request?.headers.authorization}`);
+        return USERS[claims.sub ?? ''] ?? null;
+      },
+    }),
+  );
 
   test('resolveUser throws: 500, logged without the token', async () => {
     const token = sign({ sub: 'explode' });
@@ -235,8 +204,7 @@ describe('5xx: failures and deadlines, and the process keeps serving', () => {
   });
 
   test('a passport strategy that errors: 500', async () => {
-    const withKeys = await startApp(ChatAppModule.with({ strategies: ['api-key'], resolveUser: () => null }));
-    try {
+    await withApp(ChatAppModule.with({ strategies: ['api-key'], resolveUser: () => null }), async (withKeys) => {
       const { ApiKeyStrategy } = await import('../apps/chat.app.js');
       const strategy = withKeys.app.get(ApiKeyStrategy);
       const original = strategy.validate;
@@ -246,9 +214,7 @@ describe('5xx: failures and deadlines, and the process keeps serving', () => {
       expect((await rawUpgrade(withKeys.port, '/chat', { 'x-api-key': 'key-of-bob' })).status).toBe(500);
       expect(withKeys.logger.errors().join('\n')).toContain('strategy "api-key" failed');
       strategy.validate = original;
-    } finally {
-      await withKeys.close();
-    }
+    });
   });
 
   test('authentication outlasts handshakeTimeoutMs: 503 within the deadline', async () => {
@@ -279,20 +245,16 @@ test('a guarded gateway on a port of its own', async () => {
   }
   @Module({ imports: [WsAuthModule.forRoot({ jwt: jwtOptions, resolveUser: (claims) => USERS[claims.sub ?? ''] ?? null })], providers: [SideGateway] })
   class SideModule {}
-  const app = await startApp(SideModule);
-  try {
+  await withApp(SideModule, async () => {
     expect((await rawUpgrade(port, '/side')).status).toBe(401);
     const client = await connect(`ws://127.0.0.1:${port}/side`, [], { headers: { authorization: `Bearer ${sign()}` } });
     expect((await request(client, 'name')).data).toBe('Alice');
     client.close();
-  } finally {
-    await app.close();
-  }
+  });
 });
 
 test('a message for which no handler exists is ignored, the connection stays', async () => {
-  const app = await startApp(ChatAppModule.with());
-  try {
+  await withApp(ChatAppModule.with(), async (app) => {
     const client = await connect(app.url('/chat'), [], { headers: { authorization: `Bearer ${sign()}` } });
     client.send('not json');
     client.send(JSON.stringify({ event: 'nothing-here', data: 1 }));
@@ -300,7 +262,5 @@ test('a message for which no handler exists is ignored, the connection stays', a
     client.send(JSON.stringify({ event: 'name' }));
     expect((await reply).data).toBe('Alice');
     client.close();
-  } finally {
-    await app.close();
-  }
+  });
 });

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { WebSocket } from 'ws';
 import { WsAuthConnections } from '../../src/index.js';
 import { calls, LifecycleAppModule } from '../apps/lifecycle.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
-import { startApp, type TestApp } from '../helpers/test-app.js';
+import { useApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
 import { until } from '../helpers/wait.js';
 import { closed, connect, nextMessage, refusedStatus, request } from '../helpers/ws-client.js';
@@ -16,13 +16,11 @@ beforeEach(() => {
 });
 
 describe('revocation: WsAuthConnections', () => {
-  let app: TestApp;
+  const app = useApp(() => LifecycleAppModule.with());
   let connections: WsAuthConnections;
-  beforeAll(async () => {
-    app = await startApp(LifecycleAppModule.with());
+  beforeAll(() => {
     connections = app.app.get(WsAuthConnections);
   });
-  afterAll(() => app.close());
 
   test("disconnectUser closes all of that user's sockets with 4403 'revoked' and says how many", async () => {
     const alices = await Promise.all([1, 2, 3].map(() => connect(app.url('/room'), [], bearer('alice'))));
@@ -78,11 +76,7 @@ describe('revocation: WsAuthConnections', () => {
 });
 
 describe('roles', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startApp(LifecycleAppModule.with());
-  });
-  afterAll(() => app.close());
+  const app = useApp(() => LifecycleAppModule.with());
 
   test('gateway auth.roles: a user without the role gets 403 at the handshake', async () => {
     const alice = await connect(app.url('/admin'), [], bearer('alice'));
@@ -126,13 +120,11 @@ describe('roles', () => {
 });
 
 describe('maxConnectionsPerUser', () => {
-  let app: TestApp;
+  const app = useApp(() => LifecycleAppModule.with({ maxConnectionsPerUser: 2 }));
   let connections: WsAuthConnections;
-  beforeAll(async () => {
-    app = await startApp(LifecycleAppModule.with({ maxConnectionsPerUser: 2 }));
+  beforeAll(() => {
     connections = app.app.get(WsAuthConnections);
   });
-  afterAll(() => app.close());
 
   test('the (n+1)th concurrent socket gets 429; after one closes, a new one is accepted', async () => {
     const first = await connect(app.url('/room'), [], bearer('alice'));

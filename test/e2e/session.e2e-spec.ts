@@ -6,7 +6,7 @@ import { createClient } from 'redis';
 import { SessionAppModule, ALLOWED_ORIGIN, accounts, resetAccounts } from '../apps/session.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { type RedisServer, startRedis } from '../helpers/redis-server.js';
-import { logger, startApp, type TestApp } from '../helpers/test-app.js';
+import { logger, startApp, type TestApp, withApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
 import { closed, connect, refusedStatus, request } from '../helpers/ws-client.js';
 
@@ -122,14 +122,11 @@ test('after a restart, a session kept in Redis authenticates the socket again', 
   await before.close();
 
   const second = SessionAppModule.with(new RedisStore({ client: redisClient }));
-  const after = await startApp(second.module, { configure: second.configure });
-  try {
+  await withApp(second.module, async (after) => {
     const client = await connect(after.url('/chat'), [], { origin: ALLOWED_ORIGIN, headers: { cookie } });
     expect((await request(client, 'whoami')).data).toEqual({ id: 'alice', name: 'Alice' });
     client.close();
-  } finally {
-    await after.close();
-  }
+  }, { configure: second.configure });
 });
 
 test('a session store that fails: 500, logged, and the app keeps serving', async () => {
@@ -142,8 +139,7 @@ test('a session store that fails: 500, logged, and the app keeps serving', async
   }
   const store = new FlakyStore();
   const { module, configure } = SessionAppModule.with(store);
-  const app = await startApp(module, { configure });
-  try {
+  await withApp(module, async (app) => {
     const login = await fetch(`http://127.0.0.1:${app.port}/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -156,7 +152,5 @@ test('a session store that fails: 500, logged, and the app keeps serving', async
     expect(logger.errors().join('\n')).toContain('strategy "session" failed; answered 500. Error: store unreachable');
     const client = await connect(app.url('/chat'), [], { headers: { authorization: `Bearer ${sign({ sub: 'alice' })}` } });
     client.close();
-  } finally {
-    await app.close();
-  }
+  }, { configure });
 });

@@ -12,7 +12,7 @@ import {
 } from '../../src/index.js';
 import { ChatAppModule, ChatGateway, USERS } from '../apps/chat.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
-import { logger, startApp } from '../helpers/test-app.js';
+import { logger, withApp } from '../helpers/test-app.js';
 import { jwtOptions, sign } from '../helpers/tokens.js';
 import { connect, request } from '../helpers/ws-client.js';
 
@@ -141,14 +141,11 @@ describe('forRootAsync', () => {
   ])('%s', async (_case, authModule) => {
     @Module({ imports: [authModule], providers: [ChatGateway] })
     class AsyncModule {}
-    const app = await startApp(AsyncModule);
-    try {
+    await withApp(AsyncModule, async (app) => {
       const client = await connect(app.url('/chat'), [], { headers: { authorization: `Bearer ${sign()}` } });
       expect((await request(client, 'name')).data).toBe('Alice');
       client.close();
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   test('async options are validated too', async () => {

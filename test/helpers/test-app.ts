@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import { type ConsoleLogger, type DynamicModule, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
@@ -32,13 +33,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** The WebSocket adapter. @default WsAuthAdapter */
+  adapter?: (app: INestApplication) => object;
+  /** Runs before listen(), e.g. to mount middleware. */
+  configure?: (app: INestApplication) => void;
+}
+
 /** A real Nest app with WsAuthAdapter on a free loopback port. */
 export async function startApp(
   module: Type | DynamicModule,
-  {
-    adapter = (app: INestApplication) => new WsAuthAdapter(app) as object,
-    configure = (_app: INestApplication) => {},
-  } = {},
+  { adapter = (app) => new WsAuthAdapter(app as INestApplication), configure = () => {} }: StartOptions = {},
 ): Promise<TestApp> {
   const app = await NestFactory.create(module, { logger: logger as LoggerService as ConsoleLogger, abortOnError: false });
   app.useWebSocketAdapter(adapter(app) as WsAuthAdapter);
@@ -52,4 +57,45 @@ export async function startApp(
     url: (path) => `ws://127.0.0.1:${port}${path}`,
     close: () => app.close(),
   };
+}
+
+/**
+ * One app for the enclosing `describe` (or file): started before its tests,
+ * closed after them. The handle reads the app that is running.
+ */
+export function useApp(module: () => Type | DynamicModule, options?: StartOptions): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startApp(module(), options);
+  });
+  afterAll(() => started?.close());
+  const running = (): TestApp => {
+    if (!started) throw new Error('the app starts in beforeAll: use it inside a test');
+    return started;
+  };
+  return {
+    get app() {
+      return running().app;
+    },
+    get port() {
+      return running().port;
+    },
+    logger,
+    url: (path) => running().url(path),
+    close: () => running().close(),
+  };
+}
+
+/** Runs `use` against an app of its own, closed afterwards whatever happens. */
+export async function withApp<T>(
+  module: Type | DynamicModule,
+  use: (app: TestApp) => Promise<T>,
+  options?: StartOptions,
+): Promise<T> {
+  const app = await startApp(module, options);
+  try {
+    return await use(app);
+  } finally {
+    await app.close();
+  }
 }
