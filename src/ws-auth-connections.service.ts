@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
-import { ExpiryScheduler } from './expiry.scheduler.js';
+import { ExpiryScheduler } from './core/expiry.scheduler.js';
 import { WsAuthCloseCode } from './ws-auth.constants.js';
 import { DEADLINE, MAX_CLOSE_REASON_BYTES, OPEN, USER_ID, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';

@@ -1,5 +1,5 @@
-import { type JwtSettings, positiveInteger, resolveJwtOptions } from './jwt-options.resolver.js';
-import { OriginAllowList } from './origin-allow-list.js';
+import { type JwtSettings, positiveInteger, resolveJwtOptions } from './strategies/jwt-options.resolver.js';
+import { OriginAllowList } from './core/origin-allow-list.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
 import type {

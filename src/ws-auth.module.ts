@@ -1,15 +1,15 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
-import { JwtStrategy } from './jwt.strategy.js';
-import { SessionStrategy } from './session.strategy.js';
-import { TokenRefreshHandler } from './token-refresh.handler.js';
+import { JwtStrategy } from './strategies/jwt.strategy.js';
+import { SessionStrategy } from './strategies/session.strategy.js';
+import { TokenRefreshHandler } from './ws/token-refresh.handler.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { WS_AUTH_GATEWAY_METADATA, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import { ConfigurableModuleClass, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
 import { resolveWsAuthOptions, type WsAuthSettings } from './ws-auth-options.resolver.js';
-import { WsHandshakeGuard } from './ws-handshake.guard.js';
+import { WsHandshakeGuard } from './ws/ws-handshake.guard.js';
 import { WsRolesGuard } from './ws-roles.guard.js';
 
 /**

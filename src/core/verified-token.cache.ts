@@ -1,4 +1,4 @@
-import type { JwtClaims } from './ws-auth-module-options.interface.js';
+import type { JwtClaims } from '../ws-auth-module-options.interface.js';
 
 /**
  * Tokens that passed every check, with their claims, so that a client

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { Strategy as PassportJwtStrategy } from 'passport-jwt';
-import { readCredentials } from './credentials.extractor.js';
+import { readCredentials } from '../core/credentials.extractor.js';
 import type { JwtSettings } from './jwt-options.resolver.js';
-import { isPromiseLike, type MaybePromise, settle } from './maybe-promise.js';
+import { isPromiseLike, type MaybePromise, settle } from '../core/maybe-promise.js';
 import { type Authenticate, AuthFailure, runPassportStrategy, type StrategyOutcome } from './passport-strategy.runner.js';
-import { VerifiedTokenCache } from './verified-token.cache.js';
-import type { JwtClaims, ResolveUser } from './ws-auth-module-options.interface.js';
+import { VerifiedTokenCache } from '../core/verified-token.cache.js';
+import type { JwtClaims, ResolveUser } from '../ws-auth-module-options.interface.js';
 
 /** A token that passed every check, and the user it belongs to. */
 export interface VerifiedToken {

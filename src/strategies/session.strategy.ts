@@ -1,7 +1,7 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import passport from 'passport';
 import { type Authenticate, AuthFailure } from './passport-strategy.runner.js';
-import type { SessionMiddleware } from './ws-auth-module-options.interface.js';
+import type { SessionMiddleware } from '../ws-auth-module-options.interface.js';
 
 type WithSession = IncomingMessage & { session?: { passport?: { user?: unknown } } };
 

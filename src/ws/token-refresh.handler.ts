@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { MessageMappingProperties, WsResponse } from '@nestjs/websockets';
-import type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
-import { JwtStrategy } from './jwt.strategy.js';
-import { AuthFailure } from './passport-strategy.runner.js';
-import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT, WsAuthCloseCode } from './ws-auth.constants.js';
-import { loggable } from './ws-auth.exceptions.js';
-import { OPEN, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
-import { WsAuthConnections } from './ws-auth-connections.service.js';
-import type { WsAuthSettings } from './ws-auth-options.resolver.js';
+import type { AuthenticatedWebSocket } from '../authenticated-websocket.interface.js';
+import { JwtStrategy } from '../strategies/jwt.strategy.js';
+import { AuthFailure } from '../strategies/passport-strategy.runner.js';
+import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT, WsAuthCloseCode } from '../ws-auth.constants.js';
+import { loggable } from '../ws-auth.exceptions.js';
+import { OPEN, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { WsAuthConnections } from '../ws-auth-connections.service.js';
+import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
 
 /**
  * Answers `{"event":"auth:refresh","data":{"token":"..."}}` on an open

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isTokenProtocol } from './credentials.extractor.js';
+import { isTokenProtocol } from '../core/credentials.extractor.js';
 
 /** ws's `handleProtocols` option. */
 export type HandleProtocols = (protocols: Set<string>, request: IncomingMessage) => string | false;

@@ -4,13 +4,13 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { WebSocketServer } from 'ws';
-import type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
+import type { AuthenticatedWebSocket } from '../authenticated-websocket.interface.js';
 import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.selector.js';
 import { TokenRefreshHandler } from './token-refresh.handler.js';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import { OPEN, USER_ID, WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
-import { WsAuthConnections } from './ws-auth-connections.service.js';
-import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
+import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { OPEN, USER_ID, WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from '../ws-auth.internal-constants.js';
+import { WsAuthConnections } from '../ws-auth-connections.service.js';
+import type { WsAuthGatewayOptions } from '../ws-auth-module-options.interface.js';
 import { WsHandshakeGuard } from './ws-handshake.guard.js';
 
 type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];

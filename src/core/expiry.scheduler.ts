@@ -1,4 +1,4 @@
-import { DEADLINE, MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
+import { DEADLINE, MAX_TIMER_DELAY_MS } from '../ws-auth.internal-constants.js';
 
 type Scheduled = object & { [DEADLINE]?: number | undefined };
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { createSecretKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { resolveJwtOptions } from './jwt-options.resolver.js';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import type { WsAuthJwtOptions } from './ws-auth-module-options.interface.js';
+import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import type { WsAuthJwtOptions } from '../ws-auth-module-options.interface.js';
 
 const SECRET_32 = 'x'.repeat(32);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -1,23 +1,23 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import passport, { type Strategy } from 'passport';
-import { type Credentials, readCredentials } from './credentials.extractor.js';
-import { HandshakeDeadlines } from './handshake-deadlines.js';
-import { isPromiseLike, type MaybePromise } from './maybe-promise.js';
-import { JwtStrategy } from './jwt.strategy.js';
-import { SessionStrategy } from './session.strategy.js';
+import { type Credentials, readCredentials } from '../core/credentials.extractor.js';
+import { HandshakeDeadlines } from '../core/handshake-deadlines.js';
+import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
+import { JwtStrategy } from '../strategies/jwt.strategy.js';
+import { SessionStrategy } from '../strategies/session.strategy.js';
 import {
   type Authenticate,
   AuthFailure,
   runPassportStrategy,
   type StrategyOutcome,
-} from './passport-strategy.runner.js';
-import { HandshakeRejection, loggable, WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import { HANDSHAKE, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
-import { type AcceptedHandshake, WsAuthConnections } from './ws-auth-connections.service.js';
-import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
-import { assertOriginChecked, strategyList, type WsAuthSettings } from './ws-auth-options.resolver.js';
-import { holdsAnyRole } from './ws-roles.guard.js';
+} from '../strategies/passport-strategy.runner.js';
+import { HandshakeRejection, loggable, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { HANDSHAKE, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { type AcceptedHandshake, WsAuthConnections } from '../ws-auth-connections.service.js';
+import type { WsAuthGatewayOptions } from '../ws-auth-module-options.interface.js';
+import { assertOriginChecked, strategyList, type WsAuthSettings } from '../ws-auth-options.resolver.js';
+import { holdsAnyRole } from '../ws-roles.guard.js';
 
 /** One gateway's handshake rules, fixed at start-up. */
 export interface GatewayPolicy {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Strategy } from 'passport';
-import type { MaybePromise } from './maybe-promise.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 
 /** How one strategy judged one request. */
 export type StrategyOutcome =

@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import type { Algorithm, VerifyOptions } from 'jsonwebtoken';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import type { WsAuthJwtOptions } from './ws-auth-module-options.interface.js';
+import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import type { WsAuthJwtOptions } from '../ws-auth-module-options.interface.js';
 
 /** The built-in `jwt` strategy's options, validated, with the key parsed once. */
 export interface JwtSettings {
