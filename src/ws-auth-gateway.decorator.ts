@@ -4,14 +4,22 @@ import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
 import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
 
-/** `@WebSocketGateway` options (passed on to `ws.Server`), plus `auth`. */
+/** `@WebSocketGateway` options (passed on to `ws.Server` or Socket.IO), plus `auth`. */
 export type WsAuthGatewayMetadata = GatewayMetadata & Record<string, unknown> & { auth?: WsAuthGatewayOptions };
 
+/** What `@WsAuthGateway` records on the class: the one mark of a guarded gateway. */
+export interface GuardedGateway {
+  readonly auth: WsAuthGatewayOptions;
+  /** The Socket.IO namespace, when the gateway has one. */
+  readonly namespace?: GatewayMetadata['namespace'];
+}
+
 /**
- * `@WebSocketGateway` whose clients are authenticated during the HTTP upgrade:
- * a refused client gets an HTTP status and never reaches the gateway, and
- * `client.user` is set before `handleConnection` runs. Needs `WsAuthModule`
- * and `app.useWebSocketAdapter(new WsAuthAdapter(app))`.
+ * `@WebSocketGateway` whose clients are authenticated during the handshake:
+ * a refused client gets an HTTP status (ws) or `connect_error` (Socket.IO) and
+ * never reaches the gateway, and `client.user` is set before
+ * `handleConnection` runs. Needs `WsAuthModule` and a WsAuth adapter
+ * (`WsAuthAdapter` for ws, `WsAuthIoAdapter` of the 'nest-ws-auth/socket.io' entry point).
  */
 export function WsAuthGateway(port?: number): ClassDecorator;
 export function WsAuthGateway(options?: WsAuthGatewayMetadata): ClassDecorator;
@@ -24,33 +32,75 @@ export function WsAuthGateway(
     typeof portOrOptions === 'number' ? [portOrOptions, maybeOptions ?? {}] : [0, portOrOptions ?? {}];
   const { auth = {}, ...gatewayOptions } = options;
   return (target) => {
-    if (gatewayOptions.verifyClient !== undefined) {
-      throw new WsAuthConfigurationError(
-        `${target.name}: @WsAuthGateway decides who connects and cannot take a verifyClient option. ` +
-          `Put the check in a passport strategy and list it in auth.strategies.`,
-      );
+    for (const hook of ['verifyClient', 'allowRequest']) {
+      if (gatewayOptions[hook] !== undefined) {
+        throw new WsAuthConfigurationError(
+          `${target.name}: @WsAuthGateway decides who connects and cannot take a ${hook} option. ` +
+            `Put the check in a passport strategy and list it in auth.strategies.`,
+        );
+      }
     }
-    Reflect.defineMetadata(WS_AUTH_GATEWAY_METADATA, auth, target);
+    const guarded: GuardedGateway = { auth, ...(gatewayOptions.namespace !== undefined && { namespace: gatewayOptions.namespace }) };
+    Reflect.defineMetadata(WS_AUTH_GATEWAY_METADATA, guarded, target);
     WebSocketGateway(port, {
       ...gatewayOptions,
       [WS_AUTH_GATEWAY]: target,
-      // Only WsAuthAdapter replaces it: a plain WsAdapter hands it to ws, which refuses every client.
+      // Fail closed: only the WsAuth adapters replace these. A plain WsAdapter hands
+      // verifyClient to ws, a plain IoAdapter allowRequest to Socket.IO: both refuse everyone.
       verifyClient: refuseEveryClient(target.name),
+      allowRequest: refuseEveryIoClient(target.name),
     })(target);
   };
 }
 
-/** Fail closed: the guarded gateway is served by an adapter that does not guard it. */
-function refuseEveryClient(gateway: string) {
+/** The guarded gateway class a set of gateway options belongs to, if any. */
+export function gatewayOf(options: object | undefined): Function | undefined {
+  const gateway: unknown = (options as Record<symbol, unknown> | undefined)?.[WS_AUTH_GATEWAY];
+  return typeof gateway === 'function' ? gateway : undefined;
+}
+
+/** What `@WsAuthGateway` recorded on `gateway`; `undefined` for any other class. */
+export function guardedGatewayOf(gateway: Function): GuardedGateway | undefined {
+  return Reflect.getMetadata(WS_AUTH_GATEWAY_METADATA, gateway);
+}
+
+/** Gateway options as the transport's server should see them: without what `@WsAuthGateway` added for the adapter. */
+export function serverOptionsOf<T extends object>(options: T): Omit<T, 'verifyClient' | 'allowRequest'> {
+  const { verifyClient: _refuseAll, allowRequest: _refuseAllIo, ...rest } = options as T & {
+    verifyClient?: unknown;
+    allowRequest?: unknown;
+  };
+  delete (rest as Record<symbol, unknown>)[WS_AUTH_GATEWAY];
+  return rest;
+}
+
+function reportOnce(gateway: string, adapter: string): () => void {
   let reported = false;
-  return (_info: unknown, refuse: (verified: boolean, status: number, message: string) => void): void => {
+  return () => {
     if (!reported) {
       reported = true;
       new Logger('WsAuth').error(
-        `${gateway} is a @WsAuthGateway, but the app's WebSocket adapter is not WsAuthAdapter, so every client is refused. ` +
-          `Fix: app.useWebSocketAdapter(new WsAuthAdapter(app)) in main.ts.`,
+        `${gateway} is a @WsAuthGateway, but the app's WebSocket adapter is not ${adapter}, so every client is refused. ` +
+          `Fix: app.useWebSocketAdapter(new ${adapter}(app)) in main.ts.`,
       );
     }
+  };
+}
+
+/** ws's verifyClient of a guarded gateway served by an adapter that does not guard it. */
+function refuseEveryClient(gateway: string) {
+  const report = reportOnce(gateway, 'WsAuthAdapter');
+  return (_info: unknown, refuse: (verified: boolean, status: number, message: string) => void): void => {
+    report();
     refuse(false, 500, 'WebSocket authentication is not configured');
+  };
+}
+
+/** Socket.IO's allowRequest, likewise. */
+function refuseEveryIoClient(gateway: string) {
+  const report = reportOnce(gateway, 'WsAuthIoAdapter');
+  return (_request: unknown, refuse: (error: string | null | undefined, allowed: boolean) => void): void => {
+    report();
+    refuse('WebSocket authentication is not configured', false);
   };
 }

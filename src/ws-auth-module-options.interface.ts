@@ -14,6 +14,8 @@ export interface JwtClaims extends JwtPayload {
  * `request` is the HTTP upgrade request; it is `undefined` when the call comes
  * from an in-band `auth:refresh`, which has no HTTP request of its own.
  */
+// `any` by default, as Nest's own `ExecutionContext.getClient<T = any>()`: callbacks read the app's user freely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ResolveUser<User = any> = (
   claims: JwtClaims,
   request: IncomingMessage | undefined,
@@ -67,6 +69,7 @@ export interface WsAuthJwtOptions {
 }
 
 /** Options of `WsAuthModule.forRoot()` / `forRootAsync()`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as ResolveUser
 export interface WsAuthModuleOptions<User = any> {
   /** The built-in `jwt` strategy. Without it, `'jwt'` names a passport strategy the app registers. */
   jwt?: WsAuthJwtOptions;

@@ -18,8 +18,8 @@ export interface WsAuthSettings {
   readonly allowAnyOrigin: boolean;
   readonly handshakeTimeoutMs: number;
   readonly closeOnExpiry: boolean;
-  readonly userId: (user: any) => string;
-  readonly rolesOf: (user: any) => readonly string[];
+  readonly userId: (user: unknown) => string;
+  readonly rolesOf: (user: unknown) => readonly string[];
   readonly maxConnectionsPerUser: number;
   readonly session?: SessionMiddleware;
 }
@@ -86,18 +86,20 @@ export function assertOriginChecked(settings: WsAuthSettings, what: string): voi
   }
 }
 
-function defaultUserId(user: { id?: unknown; sub?: unknown }): string {
-  const id = user?.id ?? user?.sub;
-  if (id === undefined || id === null || id === '') {
+function defaultUserId(user: unknown): string {
+  const { id, sub } = (user ?? {}) as { id?: unknown; sub?: unknown };
+  const chosen = id ?? sub;
+  if (chosen === undefined || chosen === null || chosen === '') {
     throw new WsAuthConfigurationError(
       `the user has neither an id nor a sub, so its connections cannot be grouped. Set the userId option, e.g. userId: (user) => user.email.`,
     );
   }
-  return String(id);
+  return String(chosen);
 }
 
-function defaultRolesOf(user: { roles?: unknown }): readonly string[] {
-  return Array.isArray(user?.roles) ? user.roles : [];
+function defaultRolesOf(user: unknown): readonly string[] {
+  const roles = (user as { roles?: unknown } | null | undefined)?.roles;
+  return Array.isArray(roles) ? roles : [];
 }
 
 function handshakeTimeout(value: unknown): number {

@@ -10,15 +10,8 @@ export const WS_AUTH_GATEWAY = Symbol('WS_AUTH_GATEWAY');
 /** Method/class metadata key of `@WsRoles`. */
 export const WS_ROLES_METADATA = Symbol('WS_ROLES_METADATA');
 
-/** Upgrade request property: the accepted handshake, from `verifyClient` to the `connection` event. */
-export const HANDSHAKE = Symbol('nest-ws-auth.handshake');
-
-/** Upgrade request property: the credentials found in it, parsed once per handshake. */
-export const CREDENTIALS = Symbol('nest-ws-auth.credentials');
-
-/** Client properties: the user id the registry files the socket under, and its expiry deadline. */
-export const USER_ID = Symbol('nest-ws-auth.userId');
-export const DEADLINE = Symbol('nest-ws-auth.deadline');
+/** Injection token of the `ConnectionRegistry` behind `WsAuthConnections`. */
+export const CONNECTION_REGISTRY = Symbol('CONNECTION_REGISTRY');
 
 /** `WebSocket.OPEN`, without loading ws at run time (Nest's adapter brings its own copy). */
 export const OPEN = 1;

@@ -2,14 +2,16 @@ import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { SessionStrategy } from './strategies/session.strategy.js';
-import { TokenRefreshHandler } from './ws/token-refresh.handler.js';
+import { InMemoryConnectionRegistry } from './core/connection.registry.js';
+import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
+import { TokenRefresher } from './core/token.refresher.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import { WS_AUTH_GATEWAY_METADATA, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
 import { ConfigurableModuleClass, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
 import { resolveWsAuthOptions, type WsAuthSettings } from './ws-auth-options.resolver.js';
-import { WsHandshakeGuard } from './ws/ws-handshake.guard.js';
 import { WsRolesGuard } from './ws-roles.guard.js';
 
 /**
@@ -39,19 +41,20 @@ import { WsRolesGuard } from './ws-roles.guard.js';
       inject: [WS_AUTH_SETTINGS],
       useFactory: ({ session }: WsAuthSettings) => (session ? new SessionStrategy(session) : null),
     },
+    { provide: CONNECTION_REGISTRY, useClass: InMemoryConnectionRegistry },
     WsAuthConnections,
-    WsHandshakeGuard,
-    TokenRefreshHandler,
+    HandshakeAuthenticator,
+    TokenRefresher,
     WsRolesGuard,
   ],
-  // WsAuthAdapter reaches the guard and the refresh handler through app.get(); the app's modules use these.
+  // The adapters reach the authenticator, registry and refresher through app.get(); the app's modules use these.
   exports: [WS_AUTH_SETTINGS, WsAuthConnections, WsRolesGuard],
 })
 export class WsAuthModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(WsHandshakeGuard) private readonly guard: WsHandshakeGuard,
+    @Inject(HandshakeAuthenticator) private readonly authenticator: HandshakeAuthenticator,
   ) {
     super();
   }
@@ -69,11 +72,12 @@ export class WsAuthModule extends ConfigurableModuleClass implements OnApplicati
       .getProviders()
       .map((wrapper) => wrapper.metatype)
       .filter((metatype): metatype is Function => typeof metatype === 'function')
-      .filter((metatype) => Reflect.hasMetadata(WS_AUTH_GATEWAY_METADATA, metatype) && !this.guard.isGuarded(metatype));
+      .filter((metatype) => guardedGatewayOf(metatype) !== undefined && !this.authenticator.isServed(metatype));
     if (unguarded.length > 0) {
       throw new WsAuthConfigurationError(
         `${unguarded.map((gateway) => gateway.name).join(', ')} ${unguarded.length > 1 ? 'are' : 'is a'} @WsAuthGateway ` +
-          `but not served by WsAuthAdapter. Call app.useWebSocketAdapter(new WsAuthAdapter(app)) before app.listen(), ` +
+          `but not served by WsAuthAdapter (ws) or WsAuthIoAdapter (Socket.IO). Call app.useWebSocketAdapter(new WsAuthAdapter(app)) or ` +
+          `app.useWebSocketAdapter(new WsAuthIoAdapter(app)) (exported by nest-ws-auth/socket.io) before app.listen(), ` +
           `and give each guarded gateway a path of its own (a plain gateway on the same port and path takes its server).`,
       );
     }

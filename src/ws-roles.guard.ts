@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
+import { holdsAnyRole } from './core/roles.js';
 import { WS_AUTH_SETTINGS, WS_ROLES_METADATA } from './ws-auth.internal-constants.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';
 
@@ -23,8 +24,4 @@ export class WsRolesGuard implements CanActivate {
     const { user } = context.switchToWs().getClient<AuthenticatedWebSocket>();
     return user !== null && user !== undefined && holdsAnyRole(this.settings.rolesOf(user), roles);
   }
-}
-
-export function holdsAnyRole(held: readonly string[], wanted: readonly string[]): boolean {
-  return wanted.some((role) => held.includes(role));
 }

@@ -64,9 +64,18 @@ describe('readCredentials', () => {
     expect(malformed!.body).not.toMatch(/\b(a|b)\b"/);
   });
 
-  test('parses a request once', () => {
-    const request = upgrade('/chat?token=abc');
-    expect(readCredentials(request)).toBe(readCredentials(request));
+  test("takes Socket.IO's auth.token, with or without a Bearer scheme", () => {
+    expect(readCredentials(upgrade('/socket.io/'), undefined, 'abc')).toEqual({ source: 'auth', token: 'abc', presented: true });
+    expect(readCredentials(upgrade('/socket.io/'), undefined, 'Bearer abc')).toMatchObject({ source: 'auth', token: 'abc' });
+    expect(readCredentials(upgrade('/socket.io/'), undefined, undefined)).toEqual({ presented: false });
+  });
+
+  test('auth.token wins over the cookie, and is malformed beside another token or when not a string', () => {
+    const cookie = 'access_token=c';
+    expect(readCredentials(upgrade('/socket.io/', { cookie }), 'access_token', 'a')).toMatchObject({ source: 'auth', token: 'a' });
+    expect(readCredentials(upgrade('/socket.io/?token=q'), undefined, 'a').malformed?.status).toBe(400);
+    expect(readCredentials(upgrade('/socket.io/', { authorization: 'Bearer h' }), undefined, 'a').malformed?.status).toBe(400);
+    expect(readCredentials(upgrade('/socket.io/'), undefined, { token: 'a' }).malformed?.message).toBe('auth.token must be a string.');
   });
 });
 

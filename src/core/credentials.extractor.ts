@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { WS_AUTH_PROTOCOL_PREFIX } from '../ws-auth.constants.js';
 import { HandshakeRejection } from '../ws-auth.exceptions.js';
-import { CREDENTIALS } from '../ws-auth.internal-constants.js';
 
 /** Where a client put its token. */
-export type TokenSource = 'header' | 'protocol' | 'query' | 'cookie';
+export type TokenSource = 'header' | 'protocol' | 'query' | 'cookie' | 'auth';
 
 /** What a handshake carries, read once and shared by every strategy. */
 export interface Credentials {
@@ -16,23 +15,34 @@ export interface Credentials {
   readonly malformed?: HandshakeRejection;
 }
 
-type CarriesCredentials = IncomingMessage & { [CREDENTIALS]?: Credentials };
-
 const NONE: Credentials = { presented: false };
 const AUTHORIZATION_ONLY: Credentials = { presented: true };
 const SEVERAL_PROTOCOL_TOKENS = malformed('Offer one bearer.<token> subprotocol, not several.');
 const REPEATED_QUERY_TOKEN = malformed('Send the token query parameter once.');
-const TOKEN_IN_SEVERAL_PLACES = malformed('Send the token in one place only: header, subprotocol or query.');
+const TOKEN_IN_SEVERAL_PLACES = malformed('Send the token in one place only: header, subprotocol, query or auth.');
+const AUTH_TOKEN_NOT_A_STRING = malformed('auth.token must be a string.');
 
 /**
- * The credentials of an upgrade request: `Authorization: Bearer <token>`, one
- * `bearer.<token>` subprotocol entry, `?token=<token>`, or the `cookieName`
- * cookie when nothing else was sent. A token sent twice, or in two places,
- * is a malformed request (RFC 6750 §2): `malformed` holds its 400.
+ * The credentials of a handshake: `Authorization: Bearer <token>`, one
+ * `bearer.<token>` subprotocol entry, `?token=<token>`, Socket.IO's
+ * `auth: { token }` (`authToken`), or the `cookieName` cookie when nothing
+ * else was sent. A token sent twice, or in two places, is a malformed request
+ * (RFC 6750 §2): `malformed` holds its 400. Read once per handshake and handed
+ * to every strategy.
  */
-export function readCredentials(request: IncomingMessage, cookieName?: string): Credentials {
-  const carrier = request as CarriesCredentials;
-  return (carrier[CREDENTIALS] ??= extract(request, cookieName));
+export function readCredentials(request: IncomingMessage, cookieName?: string, authToken?: unknown): Credentials {
+  const credentials = extract(request, cookieName);
+  if (authToken === undefined || authToken === null || credentials.malformed) {
+    return credentials;
+  }
+  if (typeof authToken !== 'string') {
+    return AUTH_TOKEN_NOT_A_STRING;
+  }
+  if (credentials.token !== undefined && credentials.source !== 'cookie') {
+    return TOKEN_IN_SEVERAL_PLACES;
+  }
+  // socket.io-client users often pass the header's value: `auth: { token: 'Bearer …' }`.
+  return { source: 'auth', token: bearerToken(authToken) ?? authToken, presented: true };
 }
 
 /** Whether a `Sec-WebSocket-Protocol` entry carries a token (and must never be echoed). */

@@ -6,12 +6,12 @@ const seconds = (ms: number) => (START + ms) / 1000;
 
 describe('ExpiryScheduler', () => {
   let expired: string[];
-  let scheduler: ExpiryScheduler<{ name: string }>;
+  let scheduler: ExpiryScheduler<{ name: string; deadline?: number }>;
 
   beforeEach(() => {
     jest.useFakeTimers({ now: START });
     expired = [];
-    scheduler = new ExpiryScheduler((item) => expired.push(item.name));
+    scheduler = new ExpiryScheduler<{ name: string; deadline?: number }>((item) => expired.push(item.name));
   });
   afterEach(() => {
     scheduler.stop();

@@ -1,6 +1,9 @@
-import { DEADLINE, MAX_TIMER_DELAY_MS } from '../ws-auth.internal-constants.js';
+import { MAX_TIMER_DELAY_MS } from '../ws-auth.internal-constants.js';
 
-type Scheduled = object & { [DEADLINE]?: number | undefined };
+/** An item the scheduler files by its deadline second; the scheduler owns `deadline`. */
+export interface Scheduled {
+  deadline?: number | undefined;
+}
 
 /**
  * Calls `onExpire` for each item when its deadline (unix seconds) comes, with
@@ -32,18 +35,18 @@ export class ExpiryScheduler<T extends Scheduled> {
       this.pushSecond(second);
     }
     bucket.add(item);
-    item[DEADLINE] = second;
+    item.deadline = second;
     if (second < this.armedFor) {
       this.arm(second);
     }
   }
 
   cancel(item: T): void {
-    const second = item[DEADLINE];
+    const second = item.deadline;
     if (second === undefined) {
       return;
     }
-    item[DEADLINE] = undefined;
+    item.deadline = undefined;
     const bucket = this.buckets.get(second);
     if (bucket?.delete(item) && bucket.size === 0) {
       this.buckets.delete(second);
@@ -91,7 +94,7 @@ export class ExpiryScheduler<T extends Scheduled> {
       }
       this.buckets.delete(second);
       for (const item of bucket) {
-        item[DEADLINE] = undefined;
+        item.deadline = undefined;
         this.onExpire(item);
       }
     }

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { Strategy as PassportJwtStrategy } from 'passport-jwt';
-import { readCredentials } from '../core/credentials.extractor.js';
 import type { JwtSettings } from './jwt-options.resolver.js';
 import { isPromiseLike, type MaybePromise, settle } from '../core/maybe-promise.js';
 import { type Authenticate, AuthFailure, runPassportStrategy, type StrategyOutcome } from './passport-strategy.runner.js';
@@ -12,6 +11,11 @@ import type { JwtClaims, ResolveUser } from '../ws-auth-module-options.interface
 export interface VerifiedToken {
   readonly user: unknown;
   readonly exp: number;
+}
+
+/** What passport-jwt is run on: the token of one handshake. */
+interface JwtAttempt {
+  readonly token: string;
 }
 
 const fail = (challenge: AuthFailure): StrategyOutcome => ({ kind: 'fail', challenge });
@@ -38,10 +42,10 @@ export class JwtStrategy {
   ) {
     this.verified = new VerifiedTokenCache(settings.cacheSize, settings.clockTolerance);
     const { algorithms, issuer, audience } = settings.verifyOptions;
-    const tokenOf = (request: IncomingMessage) => readCredentials(request, settings.cookie).token ?? null;
     this.passportStrategy = new PassportJwtStrategy(
       {
-        jwtFromRequest: tokenOf,
+        // passport-jwt runs on a JwtAttempt: the token was read from the handshake already.
+        jwtFromRequest: (attempt: unknown) => (attempt as JwtAttempt).token,
         // jsonwebtoken 9 verifies with a KeyObject; passport-jwt's typings predate that.
         secretOrKey: settings.key as unknown as Buffer,
         algorithms,
@@ -50,16 +54,15 @@ export class JwtStrategy {
         jsonWebTokenOptions: settings.verifyOptions,
         passReqToCallback: true,
       },
-      (request: IncomingMessage, claims: unknown, done: (error: unknown, user?: unknown, info?: unknown) => void) => {
-        const accepted = this.remember(tokenOf(request)!, claims);
+      (attempt: JwtAttempt, claims: unknown, done: (error: unknown, user?: unknown, info?: unknown) => void) => {
+        const accepted = this.remember(attempt.token, claims);
         return accepted instanceof AuthFailure ? done(null, false, accepted) : done(null, accepted);
       },
     );
   }
 
   /** Runs at the handshake, under the name `'jwt'`; synchronous unless `resolveUser` is not. */
-  readonly authenticate: Authenticate = (request) => {
-    const { token } = readCredentials(request, this.settings.cookie);
+  readonly authenticate: Authenticate = (request, { token }) => {
     if (token === undefined) {
       return NO_TOKEN;
     }
@@ -70,7 +73,8 @@ export class JwtStrategy {
     if (cached) {
       return this.userOf(cached, request);
     }
-    return settle(withoutStackTraces(() => runPassportStrategy(this.passportStrategy, request)), (outcome) => {
+    const attempt: JwtAttempt = { token };
+    return settle(withoutStackTraces(() => runPassportStrategy(this.passportStrategy, attempt)), (outcome) => {
       switch (outcome.kind) {
         case 'success':
           return this.userOf(outcome.user as JwtClaims, request);

@@ -5,7 +5,10 @@ import { runPassportStrategy } from './passport-strategy.runner.js';
 
 const request = { url: '/', headers: {} } as IncomingMessage;
 
-function strategy(authenticate: (this: any, request: IncomingMessage) => void): Strategy {
+/** The per-attempt methods passport adds (success, fail, error, pass). */
+type Attempt = Record<string, (...args: unknown[]) => void>;
+
+function strategy(authenticate: (this: Attempt, request: IncomingMessage) => void): Strategy {
   return { name: 'test', authenticate } as Strategy;
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Strategy } from 'passport';
+import type { Credentials } from '../core/credentials.extractor.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 
 /** How one strategy judged one request. */
@@ -8,8 +9,11 @@ export type StrategyOutcome =
   | { readonly kind: 'fail'; readonly challenge?: unknown }
   | { readonly kind: 'error'; readonly error: unknown };
 
-/** A strategy as the handshake guard runs it: synchronous when it needs no I/O. */
-export type Authenticate = (request: IncomingMessage) => MaybePromise<StrategyOutcome>;
+/**
+ * A strategy as the handshake authenticator runs it: synchronous when it needs
+ * no I/O. `credentials` were read from the handshake once, for every strategy.
+ */
+export type Authenticate = (request: IncomingMessage, credentials: Credentials) => MaybePromise<StrategyOutcome>;
 
 /** The methods passport adds to the per-request copy of a strategy. */
 interface StrategyAttempt {
@@ -18,7 +22,7 @@ interface StrategyAttempt {
   error(error: unknown): void;
   pass(): void;
   redirect(url: string, status?: number): void;
-  authenticate(request: IncomingMessage, options?: object): void;
+  authenticate(request: object, options?: object): void;
 }
 
 /**
@@ -28,7 +32,7 @@ interface StrategyAttempt {
  * Strategies that decide synchronously (passport-jwt does) give their outcome
  * at once; the others, a promise of it.
  */
-export function runPassportStrategy(strategy: Strategy, request: IncomingMessage): MaybePromise<StrategyOutcome> {
+export function runPassportStrategy(strategy: Strategy, request: object): MaybePromise<StrategyOutcome> {
   let outcome: StrategyOutcome | undefined;
   let later: ((outcome: StrategyOutcome) => void) | undefined;
   const decide = (decided: StrategyOutcome) => {

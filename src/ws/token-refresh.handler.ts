@@ -1,32 +1,23 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { MessageMappingProperties, WsResponse } from '@nestjs/websockets';
-import type { AuthenticatedWebSocket } from '../authenticated-websocket.interface.js';
-import { JwtStrategy } from '../strategies/jwt.strategy.js';
-import { AuthFailure } from '../strategies/passport-strategy.runner.js';
-import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT, WsAuthCloseCode } from '../ws-auth.constants.js';
-import { loggable } from '../ws-auth.exceptions.js';
-import { OPEN, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
-import { WsAuthConnections } from '../ws-auth-connections.service.js';
-import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
+import type { WebSocket } from 'ws';
+import type { ConnectionRegistry } from '../core/connection.registry.js';
+import type { TokenRefresher } from '../core/token.refresher.js';
+import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
 
 /**
- * Answers `{"event":"auth:refresh","data":{"token":"..."}}` on an open
- * connection: the token is checked like at the handshake; the same user gets
- * `auth:refreshed` and a later expiry, another user 4403, a bad token 4401.
- * Malformed requests get an `exception` frame and keep the connection.
+ * `{"event":"auth:refresh","data":{"token":"..."}}` on a ws connection: the
+ * same user gets `auth:refreshed` with the new `exp`, a bad token 4401,
+ * another user 4403; a malformed request an `exception` frame, and the
+ * connection stays.
  */
-@Injectable()
-export class TokenRefreshHandler {
-  private readonly logger = new Logger('WsAuth');
-
+export class WsTokenRefreshHandler {
   constructor(
-    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
-    private readonly connections: WsAuthConnections,
-    @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
+    private readonly refresher: TokenRefresher,
+    private readonly registry: ConnectionRegistry,
   ) {}
 
-  /** A message handler for one client, bound after the gateway's own so that it wins the event name. */
-  handlerFor(client: AuthenticatedWebSocket): MessageMappingProperties {
+  /** The message handler of one client. */
+  handlerFor(client: WebSocket): MessageMappingProperties {
     return {
       message: WS_AUTH_REFRESH_EVENT,
       methodName: 'refresh',
@@ -35,41 +26,19 @@ export class TokenRefreshHandler {
     };
   }
 
-  async refresh(client: AuthenticatedWebSocket, data: unknown): Promise<WsResponse | undefined> {
-    const token = (data as { token?: unknown } | null | undefined)?.token;
-    if (typeof token !== 'string' || token === '') {
-      return exception('auth:refresh needs data.token, a non-empty string');
+  async refresh(client: WebSocket, data: unknown): Promise<WsResponse | undefined> {
+    const decision = await this.refresher.refresh(client, data);
+    switch (decision.kind) {
+      case 'refreshed':
+        return { event: WS_AUTH_REFRESHED_EVENT, data: { exp: decision.exp } };
+      case 'refused':
+        return exception(decision.message);
+      case 'close':
+        this.registry.close(client, decision.code, decision.reason);
+        return undefined;
+      default:
+        return undefined;
     }
-    const userId = this.connections.userIdOf(client);
-    if (userId === undefined) {
-      return exception('auth:refresh needs an authenticated connection');
-    }
-    if (!this.jwt) {
-      return exception('auth:refresh needs the built-in jwt strategy (the jwt option of WsAuthModule)');
-    }
-    let verdict: Awaited<ReturnType<JwtStrategy['verify']>>;
-    let refreshedId: string | undefined;
-    try {
-      verdict = await this.jwt.verify(token);
-      refreshedId = verdict instanceof AuthFailure ? undefined : this.settings.userId(verdict.user);
-    } catch (error) {
-      this.logger.error(`auth:refresh failed: ${loggable(error, token)}`);
-      return exception('auth:refresh failed; try again');
-    }
-    // Closed, expired or revoked while the token was being checked.
-    if (client.readyState !== OPEN || this.connections.userIdOf(client) !== userId) {
-      return undefined;
-    }
-    if (verdict instanceof AuthFailure) {
-      this.connections.close(client, WsAuthCloseCode.Unauthorized, verdict.message.toLowerCase());
-      return undefined;
-    }
-    if (refreshedId !== userId) {
-      this.connections.close(client, WsAuthCloseCode.Forbidden, 'token belongs to another user');
-      return undefined;
-    }
-    this.connections.renew(client, verdict.user, verdict.exp);
-    return { event: WS_AUTH_REFRESHED_EVENT, data: { exp: verdict.exp } };
   }
 }
 

@@ -3,24 +3,25 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
-import type { WebSocketServer } from 'ws';
-import type { AuthenticatedWebSocket } from '../authenticated-websocket.interface.js';
-import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.selector.js';
-import { TokenRefreshHandler } from './token-refresh.handler.js';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { GatewayPolicy } from '../core/handshake.interfaces.js';
+import { WS_AUTH_REFRESH_EVENT } from '../ws-auth.constants.js';
 import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
-import { OPEN, USER_ID, WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from '../ws-auth.internal-constants.js';
-import { WsAuthConnections } from '../ws-auth-connections.service.js';
-import type { WsAuthGatewayOptions } from '../ws-auth-module-options.interface.js';
-import { WsHandshakeGuard } from './ws-handshake.guard.js';
+import { gatewayOf, guardedGatewayOf, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
+import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
+import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.selector.js';
+import { WsTokenRefreshHandler } from './token-refresh.handler.js';
+import { WsUpgradeVerifier } from './ws-upgrade.verifier.js';
+import { wsTransport } from './ws.transport.js';
 
 type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
-type GatewayServerOptions = Record<string | symbol, any> & { path?: string; handleProtocols?: HandleProtocols };
+/** What Nest hands `create`: the gateway's options, spread into `new ws.Server()`. */
+type GatewayServerOptions = Record<string | symbol, unknown> & { path?: string; handleProtocols?: HandleProtocols };
 
-
-interface Services {
-  readonly guard: WsHandshakeGuard;
-  readonly connections: WsAuthConnections;
-  readonly refresher: TokenRefreshHandler;
+interface WsBinding {
+  readonly services: WsAuthServices;
+  readonly verifier: WsUpgradeVerifier;
+  readonly refreshHandler: WsTokenRefreshHandler;
 }
 
 /**
@@ -31,14 +32,17 @@ interface Services {
  * ```ts
  * app.useWebSocketAdapter(new WsAuthAdapter(app));
  * ```
+ * Subclasses may override the `protected` hooks.
  */
 export class WsAuthAdapter extends WsAdapter {
-  private readonly authLogger = new Logger('WsAuth');
+  protected readonly authLogger = new Logger('WsAuth');
+  /** Clients of guarded servers: only they get the in-band refresh handler. */
+  private readonly guardedClients = new WeakSet<WebSocket>();
   private readonly guardedServers = new WeakSet<object>();
-  private services: Services | undefined;
+  private binding: WsBinding | undefined;
 
   constructor(
-    private readonly app: INestApplicationContext,
+    protected readonly app: INestApplicationContext,
     options?: WsAdapterOptions,
   ) {
     if (typeof app?.get !== 'function') {
@@ -47,72 +51,80 @@ export class WsAuthAdapter extends WsAdapter {
     super(app, options);
   }
 
-  override create(port: number, options: GatewayServerOptions = {}): any {
-    const gateway: unknown = options[WS_AUTH_GATEWAY];
-    if (typeof gateway !== 'function') {
+  override create(port: number, options: GatewayServerOptions = {}): WebSocketServer {
+    const gateway = gatewayOf(options);
+    if (!gateway) {
       return super.create(port, options);
     }
-    const { guard, connections } = this.resolveServices(gateway);
-    const auth: WsAuthGatewayOptions = Reflect.getMetadata(WS_AUTH_GATEWAY_METADATA, gateway) ?? {};
-    const policy = guard.policyFor(gateway, auth);
-    const { [WS_AUTH_GATEWAY]: _gateway, verifyClient: _refuseAll, handleProtocols, ...wsOptions } = options;
+    const { services, verifier } = this.bind(gateway);
+    const policy = services.authenticator.policyFor(gateway, guardedGatewayOf(gateway)?.auth ?? {});
+    const { handleProtocols, ...wsOptions } = serverOptionsOf(options) as GatewayServerOptions;
     const server: WebSocketServer = super.create(port, {
       ...wsOptions,
-      verifyClient: guard.verifyClient(policy),
+      verifyClient: verifier.verifyClient(policy),
       handleProtocols: selectProtocolWithoutToken(handleProtocols),
     });
     // First listener: client.user is set before anything else sees the client.
-    server.prependListener('connection', (client: AuthenticatedWebSocket, request: IncomingMessage) => {
-      const handshake = guard.handshakeOf(request);
-      if (handshake) {
-        connections.accept(client, handshake);
-      } else {
-        this.authLogger.error(`${gateway.name}: a connection bypassed the handshake check; terminated it.`);
-        client.terminate();
-      }
+    server.prependListener('connection', (client: WebSocket, request: IncomingMessage) => {
+      this.onAuthenticatedConnection(client, request, policy);
     });
     this.guardedServers.add(server);
     return server;
   }
 
-  override bindClientConnect(server: any, callback: Function): void {
+  override bindClientConnect(server: WebSocketServer, callback: Function): void {
     if (!this.guardedServers.has(server)) {
       return super.bindClientConnect(server, callback);
     }
-    // A client terminated by the listener above never reaches the gateway.
-    server.on('connection', (client: AuthenticatedWebSocket, request: IncomingMessage) => {
-      if (client.readyState === OPEN) {
+    // A client terminated by onAuthenticatedConnection never reaches the gateway.
+    server.on('connection', (client: WebSocket, request: IncomingMessage) => {
+      if (wsTransport.isOpen(client)) {
         callback(client, request);
       }
     });
   }
 
   override bindMessageHandlers(
-    client: any,
+    client: WebSocket,
     handlers: MessageMappingProperties[],
-    transform: (data: any) => Observable<any>,
+    transform: (data: unknown) => Observable<unknown>,
   ): void {
-    if (this.services !== undefined && USER_ID in client) {
-      // Nest builds this array for this client alone; appended last, the entry wins the event name.
-      handlers.push(this.services.refresher.handlerFor(client));
+    if (this.binding !== undefined && this.guardedClients.has(client)) {
+      // The library owns the refresh event: a gateway handler of the same name never
+      // runs (WsAuthModule refuses one at start-up), whatever order Nest built the list in.
+      handlers = [
+        ...handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT),
+        this.binding.refreshHandler.handlerFor(client),
+      ];
     }
     super.bindMessageHandlers(client, handlers, transform);
   }
 
-  private resolveServices(gateway: Function): Services {
-    if (!this.services) {
-      try {
-        this.services = {
-          guard: this.app.get(WsHandshakeGuard, { strict: false }),
-          connections: this.app.get(WsAuthConnections, { strict: false }),
-          refresher: this.app.get(TokenRefreshHandler, { strict: false }),
-        };
-      } catch {
-        throw new WsAuthConfigurationError(
-          `${gateway.name} is a @WsAuthGateway, but WsAuthModule is not imported: add WsAuthModule.forRoot({ ... }) to your AppModule's imports.`,
-        );
-      }
+  /**
+   * Hands an accepted client to the registry (which sets `client.user`); a client
+   * that did not pass the handshake check is terminated. Runs before any other
+   * `connection` listener.
+   */
+  protected onAuthenticatedConnection(client: WebSocket, request: IncomingMessage, policy: GatewayPolicy): void {
+    const handshake = this.binding!.verifier.takeHandshake(request);
+    if (!handshake) {
+      this.authLogger.error(`${policy.gateway}: a connection bypassed the handshake check; terminated it.`);
+      client.terminate();
+      return;
     }
-    return this.services;
+    this.guardedClients.add(client);
+    this.binding!.services.registry.accept(client, handshake, wsTransport);
+  }
+
+  private bind(gateway: Function): WsBinding {
+    if (!this.binding) {
+      const services = resolveWsAuthServices(this.app, gateway);
+      this.binding = {
+        services,
+        verifier: new WsUpgradeVerifier(services.authenticator),
+        refreshHandler: new WsTokenRefreshHandler(services.refresher, services.registry),
+      };
+    }
+    return this.binding;
   }
 }

@@ -1,5 +1,11 @@
 import { WebSocket, type ClientOptions } from 'ws';
 
+/** A `{ event, data }` frame as Nest's ws adapter sends it. */
+export interface Frame {
+  readonly event: string;
+  readonly data: unknown;
+}
+
 export interface Closed {
   readonly code: number;
   readonly reason: string;
@@ -33,7 +39,7 @@ export async function refusedStatus(url: string, protocols: string[] = [], optio
 }
 
 /** The next JSON message the client receives. */
-export function nextMessage<T = any>(client: WebSocket, timeoutMs = 5000): Promise<T> {
+export function nextMessage<T = Frame>(client: WebSocket, timeoutMs = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no message arrived')), timeoutMs);
     client.once('message', (data) => {
@@ -44,7 +50,7 @@ export function nextMessage<T = any>(client: WebSocket, timeoutMs = 5000): Promi
 }
 
 /** Sends `{ event, data }` and waits for the reply. */
-export async function request<T = any>(client: WebSocket, event: string, data: unknown = {}): Promise<T> {
+export async function request<T = Frame>(client: WebSocket, event: string, data: unknown = {}): Promise<T> {
   const reply = nextMessage<T>(client);
   client.send(JSON.stringify({ event, data }));
   return reply;
@@ -61,7 +67,7 @@ export function closed(client: WebSocket): Promise<Closed> {
 }
 
 /** The next message with this event, skipping others (broadcasts). */
-export function nextEvent<T = any>(client: WebSocket, event: string, timeoutMs = 5000): Promise<{ event: string; data: T }> {
+export function nextEvent<T = Frame>(client: WebSocket, event: string, timeoutMs = 5000): Promise<{ event: string; data: T }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('message', onMessage);

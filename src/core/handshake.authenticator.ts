@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import passport, { type Strategy } from 'passport';
-import { type Credentials, readCredentials } from '../core/credentials.extractor.js';
-import { HandshakeDeadlines } from '../core/handshake-deadlines.js';
-import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
+import { type Credentials, readCredentials } from './credentials.extractor.js';
+import { HandshakeDeadlines } from './handshake-deadlines.js';
+import { isPromiseLike, type MaybePromise } from './maybe-promise.js';
 import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { SessionStrategy } from '../strategies/session.strategy.js';
 import {
@@ -13,29 +12,14 @@ import {
   type StrategyOutcome,
 } from '../strategies/passport-strategy.runner.js';
 import { HandshakeRejection, loggable, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
-import { HANDSHAKE, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
-import { type AcceptedHandshake, WsAuthConnections } from '../ws-auth-connections.service.js';
+import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import type { ConnectionRegistry } from './connection.registry.js';
+import type { AcceptedHandshake, GatewayPolicy, HandshakeRequest, Verdict } from './handshake.interfaces.js';
 import type { WsAuthGatewayOptions } from '../ws-auth-module-options.interface.js';
 import { assertOriginChecked, strategyList, type WsAuthSettings } from '../ws-auth-options.resolver.js';
-import { holdsAnyRole } from '../ws-roles.guard.js';
+import { holdsAnyRole } from './roles.js';
 
-/** One gateway's handshake rules, fixed at start-up. */
-export interface GatewayPolicy {
-  readonly gateway: string;
-  readonly strategies: ReadonlyArray<readonly [name: string, authenticate: Authenticate]>;
-  readonly optional: boolean;
-  readonly roles?: readonly string[];
-}
-
-/** ws's asynchronous `verifyClient`. */
-export type VerifyClient = (
-  info: { req: IncomingMessage },
-  done: (verified: boolean, status?: number, message?: string, headers?: Record<string, string>) => void,
-) => void;
-
-type CarriesHandshake = IncomingMessage & { [HANDSHAKE]?: AcceptedHandshake };
-
-type Verdict = AcceptedHandshake | HandshakeRejection;
+type Outcome = MaybePromise<Verdict>;
 
 /** `passport._strategy(name)`: how passport itself looks strategies up; @types/passport leaves it out. */
 const registeredStrategy = (name: string): Strategy | undefined =>
@@ -56,15 +40,15 @@ const MISSING_STRATEGY_FIX = (name: string): string =>
       : `provide a class extending PassportStrategy(Strategy, '${name}') in a module of the app`;
 
 /**
- * Decides, during the HTTP upgrade, who may open a connection to a
- * `@WsAuthGateway`: origin, credentials, strategies in order, roles and the
- * per-user limit, all within `handshakeTimeoutMs`. A refusal is an HTTP
- * response; an accepted client reaches the gateway with `client.user` set.
+ * Decides who may open a connection to a guarded gateway, for any transport:
+ * origin, credentials, strategies in order, roles and the per-user limit, all
+ * within `handshakeTimeoutMs`. Its verdict is an accepted handshake or a
+ * `HandshakeRejection` (an HTTP status); each transport words it in its own way.
  */
 @Injectable()
-export class WsHandshakeGuard implements OnModuleDestroy {
+export class HandshakeAuthenticator implements OnModuleDestroy {
   private readonly logger = new Logger('WsAuth');
-  private readonly guarded = new Set<Function>();
+  private readonly served = new Set<Function>();
   private readonly strategies = new Map<string, Authenticate>();
   private readonly deadlines: HandshakeDeadlines;
   private readonly unauthorizedAnswers = new Map<string, HandshakeRejection>();
@@ -72,7 +56,7 @@ export class WsHandshakeGuard implements OnModuleDestroy {
 
   constructor(
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
-    private readonly connections: WsAuthConnections,
+    @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
     @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
   ) {
@@ -83,7 +67,10 @@ export class WsHandshakeGuard implements OnModuleDestroy {
     );
   }
 
-  /** Validates a gateway's `auth` options and strategy names; throws at start-up. */
+  /**
+   * Validates a gateway's `auth` options and strategy names (throws at start-up),
+   * and notes that a WsAuth adapter serves the gateway.
+   */
   policyFor(gateway: Function, auth: WsAuthGatewayOptions): GatewayPolicy {
     const where = `${gateway.name} auth`;
     const names = auth.strategies === undefined ? this.settings.strategies : strategyList(auth.strategies, `${where}.strategies`);
@@ -98,7 +85,7 @@ export class WsHandshakeGuard implements OnModuleDestroy {
     if (names.includes('session')) {
       assertOriginChecked(this.settings, `${gateway.name} (strategy 'session')`);
     }
-    this.guarded.add(gateway);
+    this.served.add(gateway);
     return {
       gateway: gateway.name,
       strategies: names.map((name) => [name, this.strategy(name, gateway.name)] as const),
@@ -107,56 +94,49 @@ export class WsHandshakeGuard implements OnModuleDestroy {
     };
   }
 
-  /** Whether `policyFor` ran for `gateway`, i.e. a WsAuthAdapter serves it. */
-  isGuarded(gateway: Function): boolean {
-    return this.guarded.has(gateway);
+  /** Whether `policyFor` ran for `gateway`, i.e. a WsAuth adapter serves it. */
+  isServed(gateway: Function): boolean {
+    return this.served.has(gateway);
   }
 
-  /** The ws `verifyClient` of one gateway. */
-  verifyClient(policy: GatewayPolicy): VerifyClient {
-    return ({ req: request }, done) => {
-      const answer = (verdict: Verdict): void => {
-        // A client gone mid-authentication gets no answer: its socket is already destroyed.
-        if (request.socket.destroyed) {
-          return;
-        }
-        if (verdict instanceof HandshakeRejection) {
-          done(false, verdict.status, verdict.body, verdict.headers as Record<string, string>);
-        } else {
-          (request as CarriesHandshake)[HANDSHAKE] = verdict;
-          done(true);
-        }
-      };
-      let verdict: MaybePromise<Verdict>;
-      try {
-        verdict = this.authenticate(request, policy);
-      } catch (error) {
-        verdict = this.serverError(policy, 'failed', error, request);
-      }
-      if (!isPromiseLike(verdict)) {
-        answer(verdict);
-        return;
-      }
-      // Node cancels its request timers once a request asks to upgrade, so a stuck
-      // strategy would hold the socket forever: this deadline is the only one.
+  /**
+   * The verdict on one handshake: at once when no strategy needs I/O, otherwise
+   * a promise that settles by the deadline. Node cancels its request timers once
+   * a request asks to upgrade, so a stuck strategy would hold the socket forever:
+   * this deadline is the only one.
+   */
+  authenticate(handshake: HandshakeRequest, policy: GatewayPolicy): Outcome {
+    let credentials: Credentials | undefined;
+    let verdict: Outcome;
+    try {
+      credentials = this.credentialsOf(handshake);
+      verdict = this.judge(handshake, policy, credentials);
+    } catch (error) {
+      return this.serverError(policy, 'failed', error, credentials);
+    }
+    if (!isPromiseLike(verdict)) {
+      return verdict;
+    }
+    return new Promise<Verdict>((resolve) => {
       const pending = this.deadlines.start((why) => {
         if (why === 'timeout') {
           this.logger.warn(
             `${policy.gateway}: authentication took longer than handshakeTimeoutMs (${this.settings.handshakeTimeoutMs} ms); answered 503.`,
           );
         }
-        answer(why === 'timeout' ? TIMED_OUT : SHUTTING_DOWN);
+        resolve(why === 'timeout' ? TIMED_OUT : SHUTTING_DOWN);
       });
       verdict.then(
-        (settled) => this.deadlines.finish(pending) && answer(settled),
-        (error: unknown) => this.deadlines.finish(pending) && answer(this.serverError(policy, 'failed', error, request)),
+        (settled) => {
+          if (this.deadlines.finish(pending)) {
+            resolve(settled);
+          } else if (!(settled instanceof HandshakeRejection)) {
+            settled.reservation?.release(); // answered 503 already
+          }
+        },
+        (error: unknown) => this.deadlines.finish(pending) && resolve(this.serverError(policy, 'failed', error, credentials)),
       );
-    };
-  }
-
-  /** The handshake `verifyClient` accepted for this request, if any. */
-  handshakeOf(request: IncomingMessage): AcceptedHandshake | undefined {
-    return (request as CarriesHandshake)[HANDSHAKE];
+    });
   }
 
   /** The app is closing: handshakes still authenticating get their answer now (503), not never. */
@@ -164,34 +144,38 @@ export class WsHandshakeGuard implements OnModuleDestroy {
     this.deadlines.interruptAll();
   }
 
-  private authenticate(request: IncomingMessage, policy: GatewayPolicy): MaybePromise<Verdict> {
-    const origin = request.headers.origin ?? request.headers['sec-websocket-origin'];
+  private credentialsOf({ request, authToken }: HandshakeRequest): Credentials {
+    return readCredentials(request, this.settings.jwt?.cookie, authToken);
+  }
+
+  private judge(handshake: HandshakeRequest, policy: GatewayPolicy, credentials: Credentials): Outcome {
+    const { headers } = handshake.request;
+    const origin = headers.origin ?? headers['sec-websocket-origin'];
     if (this.settings.origins && !this.settings.origins.allows(origin as string | undefined)) {
       return ORIGIN_NOT_ALLOWED;
     }
-    const credentials = readCredentials(request, this.settings.jwt?.cookie);
-    return credentials.malformed ?? this.tryStrategies(request, policy, credentials, 0, []);
+    return credentials.malformed ?? this.tryStrategies(handshake, policy, credentials, 0, []);
   }
 
   /** Strategies in order from `from`, synchronously as long as they answer synchronously. */
   private tryStrategies(
-    request: IncomingMessage,
+    handshake: HandshakeRequest,
     policy: GatewayPolicy,
     credentials: Credentials,
     from: number,
     failures: unknown[],
-  ): MaybePromise<Verdict> {
+  ): Outcome {
     for (let index = from; index < policy.strategies.length; index += 1) {
       const [name, authenticate] = policy.strategies[index]!;
-      const outcome = authenticate(request);
+      const outcome = authenticate(handshake.request, credentials);
       if (isPromiseLike(outcome)) {
         return Promise.resolve(outcome).then(
           (settled) =>
-            this.verdictOf(request, policy, name, settled, failures) ??
-            this.tryStrategies(request, policy, credentials, index + 1, failures),
+            this.verdictOf(handshake, policy, name, settled, failures, credentials) ??
+            this.tryStrategies(handshake, policy, credentials, index + 1, failures),
         );
       }
-      const verdict = this.verdictOf(request, policy, name, outcome, failures);
+      const verdict = this.verdictOf(handshake, policy, name, outcome, failures, credentials);
       if (verdict) {
         return verdict;
       }
@@ -206,24 +190,31 @@ export class WsHandshakeGuard implements OnModuleDestroy {
 
   /** The verdict a strategy's outcome settles, or undefined (after noting the failure) to try the next. */
   private verdictOf(
-    request: IncomingMessage,
+    handshake: HandshakeRequest,
     policy: GatewayPolicy,
     name: string,
     outcome: StrategyOutcome,
     failures: unknown[],
+    credentials: Credentials,
   ): Verdict | undefined {
     switch (outcome.kind) {
       case 'success':
-        return this.admit(request, policy, outcome.user, outcome.info);
+        return this.admit(handshake, policy, outcome.user, outcome.info, credentials);
       case 'error':
-        return this.serverError(policy, `strategy "${name}" failed`, outcome.error, request);
+        return this.serverError(policy, `strategy "${name}" failed`, outcome.error, credentials);
       default:
         failures.push(outcome.challenge);
         return undefined;
     }
   }
 
-  private admit(request: IncomingMessage, policy: GatewayPolicy, user: unknown, info: unknown): Verdict {
+  private admit(
+    handshake: HandshakeRequest,
+    policy: GatewayPolicy,
+    user: unknown,
+    info: unknown,
+    credentials: Credentials,
+  ): Verdict {
     let userId: string;
     try {
       if (policy.roles && !holdsAnyRole(this.settings.rolesOf(user), policy.roles)) {
@@ -231,16 +222,15 @@ export class WsHandshakeGuard implements OnModuleDestroy {
       }
       userId = this.settings.userId(user);
     } catch (error) {
-      return this.serverError(policy, 'userId/rolesOf failed', error, request);
+      return this.serverError(policy, 'userId/rolesOf failed', error, credentials);
     }
-    const release = this.connections.reserve(userId, request.socket);
-    if (!release) {
+    const reservation = this.registry.reserve(userId, handshake.link);
+    if (!reservation) {
       return this.tooManyConnections;
     }
     const exp = (info as { exp?: unknown } | undefined)?.exp;
-    return { user, userId, release, expiresAt: typeof exp === 'number' ? exp : undefined };
+    return { user, userId, policy, reservation, expiresAt: typeof exp === 'number' ? exp : undefined };
   }
-
   /** 401, with the challenge RFC 6750 asks for; the few distinct answers are built once. */
   private unauthorized(presented: boolean, sentToken: boolean, failures: unknown[]): HandshakeRejection {
     const reason =
@@ -285,9 +275,13 @@ export class WsHandshakeGuard implements OnModuleDestroy {
   }
 
   /** Logs a server-side failure without any credential in it, and answers 500. */
-  private serverError(policy: GatewayPolicy, what: string, error: unknown, request: IncomingMessage): HandshakeRejection {
-    const { token } = readCredentials(request, this.settings.jwt?.cookie);
-    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${loggable(error, token)}`);
+  private serverError(
+    policy: GatewayPolicy,
+    what: string,
+    error: unknown,
+    credentials: Credentials | undefined,
+  ): HandshakeRejection {
+    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${loggable(error, credentials?.token)}`);
     return AUTHENTICATION_FAILED;
   }
 }

@@ -1,0 +1,49 @@
+import type { IncomingMessage } from 'node:http';
+import type { Authenticate } from '../strategies/passport-strategy.runner.js';
+import type { HandshakeRejection } from '../ws-auth.exceptions.js';
+
+/** One gateway's handshake rules, fixed at start-up. */
+export interface GatewayPolicy {
+  readonly gateway: string;
+  readonly strategies: ReadonlyArray<readonly [name: string, authenticate: Authenticate]>;
+  readonly optional: boolean;
+  readonly roles?: readonly string[];
+}
+
+/**
+ * The underlying connection of a handshake in flight, as the transport sees it:
+ * a place held under the per-user limit is given back if it goes away first.
+ */
+export interface HandshakeLink {
+  isGone(): boolean;
+  onGone(listener: () => void): void;
+  offGone(listener: () => void): void;
+}
+
+/** A place held under `maxConnectionsPerUser` until the connection opens or dies. */
+export interface Reservation {
+  release(): void;
+}
+
+/** One handshake to judge, as a transport hands it to the core. */
+export interface HandshakeRequest {
+  /** The HTTP request that opened the connection (the upgrade request; Socket.IO's `socket.request`). */
+  readonly request: IncomingMessage;
+  /** A token the transport carries outside HTTP: Socket.IO's `handshake.auth.token`. */
+  readonly authToken?: unknown;
+  readonly link: HandshakeLink;
+}
+
+/** What the core decided for an accepted handshake; the transport hands it to the registry. */
+export interface AcceptedHandshake {
+  readonly user: unknown;
+  /** Absent for an anonymous client. */
+  readonly userId?: string;
+  /** `exp` (unix seconds) of the credentials, when they expire. */
+  readonly expiresAt?: number | undefined;
+  readonly policy?: GatewayPolicy;
+  /** The place held for this handshake; the registry gives it back on `accept`. */
+  readonly reservation?: Reservation;
+}
+
+export type Verdict = AcceptedHandshake | HandshakeRejection;

@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { JwtStrategy } from '../strategies/jwt.strategy.js';
+import { AuthFailure } from '../strategies/passport-strategy.runner.js';
+import { WsAuthCloseCode } from '../ws-auth.constants.js';
+import { loggable } from '../ws-auth.exceptions.js';
+import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
+import type { ConnectionRegistry } from './connection.registry.js';
+import { holdsAnyRole } from './roles.js';
+
+/** What an in-band refresh decided; each transport answers it in its own words. */
+export type RefreshDecision =
+  /** The same user, still entitled: the connection now expires at `exp`. */
+  | { readonly kind: 'refreshed'; readonly exp: number }
+  /** A malformed or unserviceable request: the connection stays open. */
+  | { readonly kind: 'refused'; readonly message: string }
+  /** The connection must close with `code` and `reason`. */
+  | { readonly kind: 'close'; readonly code: number; readonly reason: string }
+  /** The connection closed (expired, revoked) while the token was being checked. */
+  | { readonly kind: 'gone' };
+
+const refused = (message: string): RefreshDecision => ({ kind: 'refused', message });
+const GONE: RefreshDecision = { kind: 'gone' };
+
+/**
+ * In-band refresh (`auth:refresh` with `{ token }`), for every transport: the
+ * token is checked like at the handshake, it must belong to the same user, and
+ * that user must still hold the gateway's roles. A bad token closes 4401,
+ * another user or a lost role 4403.
+ */
+@Injectable()
+export class TokenRefresher {
+  private readonly logger = new Logger('WsAuth');
+
+  constructor(
+    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
+    @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
+    @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
+  ) {}
+
+  async refresh(client: object, data: unknown): Promise<RefreshDecision> {
+    const token = (data as { token?: unknown } | null | undefined)?.token;
+    if (typeof token !== 'string' || token === '') {
+      return refused('auth:refresh needs data.token, a non-empty string');
+    }
+    const userId = this.registry.userIdOf(client);
+    if (userId === undefined) {
+      return refused('auth:refresh needs an authenticated connection');
+    }
+    if (!this.jwt) {
+      return refused('auth:refresh needs the built-in jwt strategy (the jwt option of WsAuthModule)');
+    }
+    let verdict: Awaited<ReturnType<JwtStrategy['verify']>>;
+    let refreshedId: string | undefined;
+    let entitled = true;
+    try {
+      verdict = await this.jwt.verify(token);
+      if (!(verdict instanceof AuthFailure)) {
+        refreshedId = this.settings.userId(verdict.user);
+        const roles = this.registry.policyOf(client)?.roles;
+        entitled = roles === undefined || holdsAnyRole(this.settings.rolesOf(verdict.user), roles);
+      }
+    } catch (error) {
+      this.logger.error(`auth:refresh failed: ${loggable(error, token)}`);
+      return refused('auth:refresh failed; try again');
+    }
+    // Closed, expired or revoked while the token was being checked.
+    if (this.registry.userIdOf(client) !== userId) {
+      return GONE;
+    }
+    if (verdict instanceof AuthFailure) {
+      return { kind: 'close', code: WsAuthCloseCode.Unauthorized, reason: verdict.message.toLowerCase() };
+    }
+    if (refreshedId !== userId) {
+      return { kind: 'close', code: WsAuthCloseCode.Forbidden, reason: 'token belongs to another user' };
+    }
+    if (!entitled) {
+      return { kind: 'close', code: WsAuthCloseCode.Forbidden, reason: 'insufficient role' };
+    }
+    this.registry.renew(client, verdict.user, verdict.exp);
+    return { kind: 'refreshed', exp: verdict.exp };
+  }
+}
