@@ -13,11 +13,21 @@ export const WsAuthCloseCode = {
 
 export type WsAuthCloseCode = (typeof WsAuthCloseCode)[keyof typeof WsAuthCloseCode];
 
-/** The event a client sends to swap its token on an open connection: `{ event, data: { token } }`. */
+/**
+ * The event a client sends to swap its token on an open connection: ws
+ * `{ event, data: { token } }`; Socket.IO `socket.emit('auth:refresh', { token }, ack)`.
+ */
 export const WS_AUTH_REFRESH_EVENT = 'auth:refresh';
 
-/** The event the server answers a successful refresh with: `{ event, data: { exp } }`. */
+/** The event the server answers a successful ws refresh with: `{ event, data: { exp } }` (Socket.IO answers through the ack). */
 export const WS_AUTH_REFRESHED_EVENT = 'auth:refreshed';
+
+/**
+ * Socket.IO has no close codes: before the server disconnects a client
+ * (expiry, revocation, failed refresh) it sends this event with
+ * `{ code, reason }`, the code and reason a ws client would get.
+ */
+export const WS_AUTH_CLOSED_EVENT = 'auth:closed';
 
 /**
  * Prefix of the `Sec-WebSocket-Protocol` entry that carries a token, for browsers

@@ -12,8 +12,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 describe('package manifest', () => {
-  test('exports "." with types and import, both built', () => {
-    const entry = manifest.exports['.'];
+  test.each(['.', './socket.io'])('exports "%s" with types and import, both built', (subpath) => {
+    const entry = manifest.exports[subpath];
     expect(Object.keys(entry)).toEqual(['types', 'import', 'default']);
     for (const file of [entry.types, entry.import]) {
       expect(existsSync(join(root, file))).toBe(true);
@@ -24,7 +24,9 @@ describe('package manifest', () => {
 
   test('every package src/ imports is a declared dependency or peer', () => {
     const declared = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
-    const sources = readdirSync(join(root, 'src')).filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'));
+    const sources = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter(
+      (file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'),
+    );
     const imported = new Set<string>();
     for (const file of sources) {
       for (const [, specifier] of readFileSync(join(root, 'src', file), 'utf8').matchAll(/from '([^'.][^']*)'/g)) {

@@ -1,0 +1,206 @@
+import { type INestApplicationContext, Logger } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { Observable } from 'rxjs';
+import type { ExtendedError, Namespace, Server, Socket } from 'socket.io';
+import type { AcceptedHandshake, GatewayPolicy, Verdict } from '../core/handshake.interfaces.js';
+import { isPromiseLike } from '../core/maybe-promise.js';
+import type { RefreshDecision } from '../core/token.refresher.js';
+import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
+import { HandshakeRejection, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { gatewayOf, guardedGatewayOf, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
+import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
+import { connectionLink, ioTransport } from './io.transport.js';
+
+/**
+ * What Nest hands `create`: the gateway's options, and for a namespace the
+ * server it belongs to. Typed from IoAdapter itself, so that the override fits
+ * whichever socket.io copy the app's @nestjs/platform-socket.io brings.
+ */
+type GatewayServerOptions = NonNullable<Parameters<IoAdapter['create']>[1]>;
+type Created = ReturnType<IoAdapter['create']>;
+
+/** Namespace middleware. */
+type Middleware = (socket: Socket, next: (error?: ExtendedError) => void) => void;
+
+/** What a Socket.IO client's `auth:refresh` acknowledgement carries. */
+export type WsAuthRefreshAck =
+  | { ok: true; exp: number }
+  | { ok: false; message: string }
+  | { ok: false; code: number; reason: string };
+
+/**
+ * The `IoAdapter` of `@nestjs/platform-socket.io`, plus authentication of every
+ * `@WsAuthGateway` in its namespace's middleware, before `connection`: a
+ * refused client gets `connect_error` with `err.data = { status, message }`
+ * and is not reconnected by socket.io-client. Plain `@WebSocketGateway`s are
+ * served exactly as by `IoAdapter`.
+ *
+ * ```ts
+ * app.useWebSocketAdapter(new WsAuthIoAdapter(app));
+ * ```
+ * Subclasses may override `createIOServer` (as with `IoAdapter`) and the
+ * `protected` hooks.
+ */
+export class WsAuthIoAdapter extends IoAdapter {
+  protected readonly authLogger = new Logger('WsAuth');
+  /** Handshakes the middleware accepted, until their `connection` event. */
+  private readonly accepted = new WeakMap<Socket, AcceptedHandshake>();
+  /** Clients of guarded namespaces: only they get the in-band refresh handler. */
+  private readonly guardedClients = new WeakSet<Socket>();
+  /** Socket.IO's error for each refusal, built once: refusing is everyday work. */
+  private readonly refusals = new WeakMap<HandshakeRejection, ExtendedError>();
+  private services: WsAuthServices | undefined;
+
+  constructor(protected readonly app: INestApplicationContext) {
+    if (typeof app?.get !== 'function') {
+      throw new WsAuthConfigurationError(`new WsAuthIoAdapter(app) needs the Nest application, not an HTTP server.`);
+    }
+    super(app);
+  }
+
+  override create(port: number, options: GatewayServerOptions = {} as GatewayServerOptions): Created {
+    const gateway = gatewayOf(options);
+    if (!gateway) {
+      return super.create(port, options);
+    }
+    const serverOptions = serverOptionsOf(options) as GatewayServerOptions;
+    const declared = guardedGatewayOf(gateway);
+    // Nest first creates the port's server from a namespaced gateway's options
+    // (without the namespace), then asks again for the namespace: only the latter is guarded.
+    if (declared?.namespace !== undefined && !options.namespace) {
+      return super.create(port, serverOptions);
+    }
+    const services = this.resolveServices(gateway);
+    const policy = services.authenticator.policyFor(gateway, declared?.auth ?? {});
+    const created = super.create(port, serverOptions);
+    // A Server for a gateway without a namespace (its root namespace is guarded), else the Namespace.
+    const namespace = ('of' in created ? created.sockets : created) as unknown as Namespace;
+    assertMiddlewaresNotSkipped(gateway, namespace.server);
+    namespace.use(this.authenticationMiddleware(policy));
+    // First listener: the client is registered (and client.user set) before anything else sees it.
+    namespace.prependListener('connection', (socket: Socket) => this.onAuthenticatedConnection(socket, policy));
+    return created;
+  }
+
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: MessageMappingProperties[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    if (this.services !== undefined && this.guardedClients.has(socket)) {
+      // The library owns the refresh event: a gateway handler of the same name never
+      // runs (WsAuthModule refuses one at start-up), whatever order Nest built the list in.
+      handlers = [
+        ...handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT),
+        this.refreshHandlerFor(socket),
+      ];
+    }
+    super.bindMessageHandlers(socket, handlers, transform);
+  }
+
+  /** The namespace middleware of one guarded gateway: the core's verdict, as `next()` or `next(error)`. */
+  protected authenticationMiddleware(policy: GatewayPolicy): Middleware {
+    const { authenticator } = this.services!;
+    return (socket, next) => {
+      const answer = (verdict: Verdict): void => {
+        if (verdict instanceof HandshakeRejection) {
+          next(this.refusalOf(verdict));
+        } else {
+          this.accepted.set(socket, verdict);
+          next();
+        }
+      };
+      const handshake = { request: socket.request, authToken: socket.handshake.auth?.token, link: connectionLink(socket) };
+      const verdict = authenticator.authenticate(handshake, policy);
+      if (isPromiseLike(verdict)) {
+        void verdict.then(answer);
+      } else {
+        answer(verdict);
+      }
+    };
+  }
+
+  /**
+   * Hands an accepted client to the registry (which sets `client.user` and
+   * `client.data.user`). Runs before any other `connection` listener.
+   */
+  protected onAuthenticatedConnection(socket: Socket, policy: GatewayPolicy): void {
+    const handshake = this.accepted.get(socket);
+    this.accepted.delete(socket);
+    if (!handshake) {
+      this.authLogger.error(`${policy.gateway}: a connection bypassed the handshake check; disconnected it.`);
+      socket.disconnect(true);
+      return;
+    }
+    this.guardedClients.add(socket);
+    this.services!.registry.accept(socket, handshake, ioTransport);
+  }
+
+  /** `connect_error` of a refused handshake: `err.message`, and `err.data = { status, message }`. */
+  protected refusalOf(rejection: HandshakeRejection): ExtendedError {
+    let error = this.refusals.get(rejection);
+    if (!error) {
+      // A plain object, not an Error: Socket.IO only reads message and data, and a
+      // stack trace per refused client would make refusals dearer.
+      error = { message: rejection.message, data: { status: rejection.status, message: rejection.message } } as ExtendedError;
+      this.refusals.set(rejection, error);
+    }
+    return error;
+  }
+
+  /** `socket.emit('auth:refresh', { token }, ack)`: the answer comes through the acknowledgement. */
+  private refreshHandlerFor(socket: Socket): MessageMappingProperties {
+    return {
+      message: WS_AUTH_REFRESH_EVENT,
+      methodName: 'refresh',
+      isAckHandledManually: true,
+      callback: async (data: unknown, ack?: (answer: WsAuthRefreshAck) => void) => {
+        const decision = await this.services!.refresher.refresh(socket, data);
+        this.answerRefresh(socket, decision, ack);
+        return undefined;
+      },
+    };
+  }
+
+  private answerRefresh(socket: Socket, decision: RefreshDecision, ack?: (answer: WsAuthRefreshAck) => void): void {
+    const reply = (answer: WsAuthRefreshAck): void => {
+      if (typeof ack === 'function') {
+        ack(answer);
+      } else if (answer.ok) {
+        socket.emit(WS_AUTH_REFRESHED_EVENT, { exp: answer.exp });
+      } else if ('message' in answer) {
+        socket.emit('exception', { status: 'error', message: answer.message });
+      }
+    };
+    switch (decision.kind) {
+      case 'refreshed':
+        return reply({ ok: true, exp: decision.exp });
+      case 'refused':
+        return reply({ ok: false, message: decision.message });
+      case 'close':
+        reply({ ok: false, code: decision.code, reason: decision.reason });
+        return this.services!.registry.close(socket, decision.code, decision.reason);
+      default:
+        return undefined;
+    }
+  }
+
+  private resolveServices(gateway: Function): WsAuthServices {
+    return (this.services ??= resolveWsAuthServices(this.app, gateway));
+  }
+}
+
+/**
+ * Connection state recovery with `skipMiddlewares` (Socket.IO's default once
+ * recovery is on) would let a recovered client back in without authentication.
+ */
+function assertMiddlewaresNotSkipped(gateway: Function, server: Server): void {
+  const recovery = server._opts.connectionStateRecovery;
+  if (recovery && recovery.skipMiddlewares !== false) {
+    throw new WsAuthConfigurationError(
+      `${gateway.name}: connectionStateRecovery with skipMiddlewares lets a recovered Socket.IO client skip authentication. ` +
+        `Set connectionStateRecovery: { skipMiddlewares: false } (recovered clients are then authenticated again), or turn recovery off.`,
+    );
+  }
+}

@@ -1,0 +1,147 @@
+import { type DynamicModule, Injectable, Module } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import {
+  ConnectedSocket,
+  type OnGatewayConnection,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
+import {
+  WsAuthConnections,
+  WsAuthGateway,
+  WsAuthModule,
+  type WsAuthModuleOptions,
+  WsRoles,
+  WsUser,
+} from '../../src/index.js';
+import type { Transport } from '../helpers/transports.js';
+import { jwtOptions } from '../helpers/tokens.js';
+
+export interface Person {
+  id: string;
+  name: string;
+  roles: string[];
+}
+
+export const PEOPLE: Readonly<Record<string, Person>> = {
+  alice: { id: 'alice', name: 'Alice', roles: ['admin'] },
+  bob: { id: 'bob', name: 'Bob', roles: [] },
+};
+
+/** What reached the app: who connected to which gateway, and which handlers ran. */
+export interface Seen {
+  connections: Array<{ gateway: string; user: unknown }>;
+  handlers: string[];
+}
+
+/** An app's ordinary passport strategy, registered the @nestjs/passport way. */
+@Injectable()
+class ApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, 'api-key') {
+  constructor() {
+    super({ header: 'x-api-key', prefix: '' }, false);
+  }
+
+  validate(apiKey: string): Person | null {
+    return apiKey === 'key-of-bob' ? PEOPLE.bob! : null;
+  }
+}
+
+/**
+ * The same gateways on either transport: ws routes by path, Socket.IO by
+ * namespace. Each call defines new classes, so each app has its own.
+ */
+export function transportApp(
+  transport: Transport,
+  options: Partial<WsAuthModuleOptions<Person>> = {},
+): { module: DynamicModule; seen: Seen } {
+  const seen: Seen = { connections: [], handlers: [] };
+
+  abstract class Recording implements OnGatewayConnection {
+    handleConnection(client: { user?: unknown }): void {
+      seen.connections.push({ gateway: this.constructor.name, user: client.user });
+    }
+
+    @SubscribeMessage('whoami')
+    whoami(@WsUser() user: Person | null) {
+      seen.handlers.push('whoami');
+      return { event: 'whoami', data: user };
+    }
+
+    @SubscribeMessage('name')
+    name(@WsUser('name') name: string | undefined) {
+      return { event: 'name', data: name ?? null };
+    }
+  }
+
+  @WsAuthGateway(transport.route('/chat'))
+  class ChatGateway extends Recording {
+    @WebSocketServer() server: unknown;
+
+    constructor(private readonly connections: WsAuthConnections) {
+      super();
+    }
+
+    @SubscribeMessage('purge')
+    @WsRoles('admin')
+    purge() {
+      seen.handlers.push('purge');
+      return { event: 'purged', data: true };
+    }
+
+    /** What `@WebSocketServer()` injected: ws's server, or Socket.IO's namespace. */
+    @SubscribeMessage('server')
+    serverName() {
+      const { name, constructor } = this.server as { name?: string; constructor: Function };
+      return { event: 'server', data: { kind: constructor.name, name: name ?? null } };
+    }
+
+    @SubscribeMessage('logout-everywhere')
+    logoutEverywhere(@WsUser('id') id: string) {
+      return { event: 'closed', data: this.connections.disconnectUser(id) };
+    }
+
+    /** The library answers auth:refresh; this handler must never run. */
+    @SubscribeMessage('auth:refresh')
+    appRefresh() {
+      seen.handlers.push('app-refresh');
+      return { event: 'app-refresh', data: true };
+    }
+  }
+
+  @WsAuthGateway({ ...transport.route('/lobby'), auth: { optional: true } })
+  class LobbyGateway extends Recording {}
+
+  @WsAuthGateway({ ...transport.route('/keys'), auth: { strategies: ['api-key'] } })
+  class KeysGateway extends Recording {}
+
+  @WsAuthGateway({ ...transport.route('/admin'), auth: { roles: ['admin'] } })
+  class AdminGateway extends Recording {}
+
+  @WebSocketGateway(transport.route('/plain'))
+  class PlainGateway {
+    @SubscribeMessage('whoami')
+    whoami(@ConnectedSocket() client: { user?: unknown }) {
+      return { event: 'whoami', data: client.user ?? 'nobody' };
+    }
+  }
+
+  @Module({})
+  class TransportAppModule {}
+
+  return {
+    seen,
+    module: {
+      module: TransportAppModule,
+      imports: [
+        WsAuthModule.forRoot({
+          jwt: jwtOptions,
+          resolveUser: (claims) => PEOPLE[claims.sub ?? ''] ?? null,
+          ...options,
+        }),
+      ],
+      providers: [ChatGateway, LobbyGateway, KeysGateway, AdminGateway, PlainGateway, ApiKeyStrategy],
+    },
+  };
+}

@@ -1,0 +1,238 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { WsAuthConnections } from '../../src/index.js';
+import { PEOPLE, type Seen, transportApp } from '../apps/transport.app.js';
+import { startApp, type TestApp } from '../helpers/test-app.js';
+import { sign } from '../helpers/tokens.js';
+import { type TestClient, TRANSPORTS } from '../helpers/transports.js';
+import { until } from '../helpers/wait.js';
+
+/**
+ * One behaviour, both transports: the same app (gateways at /chat, /lobby,
+ * /keys, /admin and a plain /plain), served by WsAuthAdapter and by
+ * WsAuthIoAdapter, must answer alike.
+ */
+describe.each(TRANSPORTS)('$name', (transport) => {
+  const open: TestClient[] = [];
+  const connect = async (...args: Parameters<typeof transport.connect>) => {
+    const client = await transport.connect(...args);
+    open.push(client);
+    return client;
+  };
+  afterEach(() => {
+    for (const client of open.splice(0)) client.close();
+  });
+
+  describe('handshake', () => {
+    let app: TestApp;
+    let seen: Seen;
+    beforeAll(async () => {
+      const built = transportApp(transport, { maxConnectionsPerUser: 2, allowedOrigins: ['https://chat.example'] });
+      seen = built.seen;
+      app = await startApp(built.module, { adapter: transport.adapter });
+    });
+    afterAll(() => app.close());
+
+    test('a valid token connects; client.user is set before handleConnection and read by @WsUser', async () => {
+      const before = seen.connections.length;
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }) });
+      expect(seen.connections.slice(before)).toEqual([{ gateway: 'ChatGateway', user: PEOPLE.alice }]);
+      expect(await client.request('whoami')).toEqual(PEOPLE.alice);
+      expect(await client.request('name')).toBe('Alice');
+    });
+
+    test.each([
+      ['no credentials', 401, 'Authentication required', undefined],
+      ['a forged token', 401, 'Invalid token', sign({ sub: 'alice' }, {}, 'another-secret-0123456789abcdef-0123')],
+      ['an expired token', 401, 'Token expired', sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 })],
+      ['an unknown user', 401, 'Unknown user', sign({ sub: 'mallory' })],
+    ])('%s: refused with %i, and no handleConnection runs', async (_case, status, message, token) => {
+      const before = seen.connections.length;
+      expect(await transport.refusal(app.port, '/chat', { token })).toEqual({ status, message });
+      expect(seen.connections.length).toBe(before);
+    });
+
+    test('the refusal never carries the token', async () => {
+      const token = sign({ sub: 'mallory' });
+      const refusal = await transport.refusal(app.port, '/chat', { token });
+      expect(JSON.stringify(refusal)).not.toContain(token);
+    });
+
+    test('an optional gateway lets anonymous clients in as null, but refuses bad credentials', async () => {
+      const anonymous = await connect(app.port, '/lobby');
+      expect(await anonymous.request('whoami')).toBeNull();
+      expect((await transport.refusal(app.port, '/lobby', { token: 'not-a-jwt' })).status).toBe(401);
+    });
+
+    test("a gateway's own strategy list: the app's passport strategy by name", async () => {
+      const bob = await connect(app.port, '/keys', { headers: { 'x-api-key': 'key-of-bob' } });
+      expect(await bob.request('whoami')).toEqual(PEOPLE.bob);
+      expect((await transport.refusal(app.port, '/keys', { token: sign({ sub: 'alice' }) })).status).toBe(401);
+    });
+
+    test('gateway roles: 403 for a user without them', async () => {
+      expect(await transport.refusal(app.port, '/admin', { token: sign({ sub: 'bob' }) })).toEqual({
+        status: 403,
+        message: 'Insufficient role',
+      });
+      const alice = await connect(app.port, '/admin', { token: sign({ sub: 'alice' }) });
+      expect(await alice.request('whoami')).toEqual(PEOPLE.alice);
+    });
+
+    test('@WsRoles refuses one message with an exception, and the connection stays', async () => {
+      const bob = await connect(app.port, '/chat', { token: sign({ sub: 'bob' }) });
+      expect(await bob.request('purge', {}, 'exception')).toMatchObject({ message: 'Forbidden resource' });
+      expect(bob.isOpen()).toBe(true);
+      expect(await bob.request('whoami')).toEqual(PEOPLE.bob);
+      const alice = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }) });
+      expect(await alice.request('purge', {}, 'purged')).toBe(true);
+    });
+
+    test('origin allow-list: another site is refused with 403 even with a valid token', async () => {
+      const token = sign({ sub: 'alice' });
+      expect(await transport.refusal(app.port, '/chat', { token, headers: { origin: 'https://evil.example' } })).toEqual({
+        status: 403,
+        message: 'Origin not allowed',
+      });
+      await connect(app.port, '/chat', { token, headers: { origin: 'https://chat.example' } });
+    });
+
+    test('maxConnectionsPerUser: the next handshake gets 429, and the place comes back on close', async () => {
+      const token = sign({ sub: 'bob' });
+      const first = await transport.connect(app.port, '/chat', { token });
+      await connect(app.port, '/chat', { token });
+      expect((await transport.refusal(app.port, '/chat', { token })).status).toBe(429);
+      const connections = app.app.get(WsAuthConnections);
+      first.close();
+      await until(() => connections.connectionsOf('bob').length === 1);
+      await connect(app.port, '/chat', { token });
+    });
+
+    test('a plain gateway beside guarded ones is served as before', async () => {
+      const client = await connect(app.port, '/plain');
+      expect(await client.request('whoami')).toBe('nobody');
+    });
+  });
+
+  describe('lifecycle', () => {
+    let app: TestApp;
+    let seen: Seen;
+    beforeAll(async () => {
+      const built = transportApp(transport);
+      seen = built.seen;
+      app = await startApp(built.module, { adapter: transport.adapter });
+    });
+    afterAll(() => app.close());
+
+    test('expiry: the connection is closed with 4401 "token expired" once exp passes', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 1;
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'alice', exp }) });
+      const started = Date.now();
+      expect(await client.closed()).toEqual({ code: 4401, reason: 'token expired' });
+      expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+      expect(Date.now() - started).toBeLessThan(3000);
+    });
+
+    test('disconnectUser closes every connection of the user with 4403, and only theirs', async () => {
+      const connections = app.app.get(WsAuthConnections);
+      const alice1 = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }) });
+      const alice2 = await connect(app.port, '/admin', { token: sign({ sub: 'alice' }) });
+      const bob = await connect(app.port, '/chat', { token: sign({ sub: 'bob' }) });
+      const closes = [alice1.closed(), alice2.closed()];
+      expect(connections.disconnectUser('alice')).toBe(2);
+      expect(await Promise.all(closes)).toEqual([
+        { code: 4403, reason: 'revoked' },
+        { code: 4403, reason: 'revoked' },
+      ]);
+      expect(connections.connectionsOf('alice')).toEqual([]);
+      expect(await bob.request('whoami')).toEqual(PEOPLE.bob);
+    });
+
+    test('a handler can revoke its own user (custom code and reason)', async () => {
+      const connections = app.app.get(WsAuthConnections);
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'bob' }) });
+      const closed = client.closed();
+      connections.disconnectUser('bob', { code: 4000, reason: 'bye' });
+      expect(await closed).toEqual({ code: 4000, reason: 'bye' });
+      await until(() => connections.count() === 0 || connections.connectionsOf('bob').length === 0);
+    });
+
+    test('refresh with a token of the same user moves the expiry; the app\'s own handler never runs', async () => {
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }, { expiresIn: 2 }) });
+      const exp = Math.floor(Date.now() / 1000) + 120;
+      expect(await client.refresh(sign({ sub: 'alice', exp }))).toEqual({ ok: true, exp });
+      expect(seen.handlers).not.toContain('app-refresh');
+      expect(await client.request('whoami')).toEqual(PEOPLE.alice);
+    });
+
+    test('refresh with another user\'s token closes with 4403', async () => {
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }) });
+      const closed = client.closed();
+      expect(await client.refresh(sign({ sub: 'bob' }))).toEqual({ ok: false, code: 4403, reason: 'token belongs to another user' });
+      expect(await closed).toEqual({ code: 4403, reason: 'token belongs to another user' });
+    });
+
+    test('refresh with a bad token closes with 4401', async () => {
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }) });
+      const closed = client.closed();
+      expect(await client.refresh('not-a-jwt')).toEqual({ ok: false, code: 4401, reason: 'invalid token' });
+      expect(await closed).toEqual({ code: 4401, reason: 'invalid token' });
+    });
+
+    test('a malformed refresh is answered, and the connection stays', async () => {
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }) });
+      expect(await client.refresh('')).toEqual({ ok: false, message: 'auth:refresh needs data.token, a non-empty string' });
+      expect(await client.request('whoami')).toEqual(PEOPLE.alice);
+    });
+
+    test('an anonymous client cannot refresh itself into a user', async () => {
+      const client = await connect(app.port, '/lobby');
+      expect(await client.refresh(sign({ sub: 'alice' }))).toEqual({
+        ok: false,
+        message: 'auth:refresh needs an authenticated connection',
+      });
+      expect(await client.request('whoami')).toBeNull();
+    });
+  });
+
+  describe('deadline', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      const never = new Promise<never>(() => {});
+      const built = transportApp(transport, { handshakeTimeoutMs: 200, resolveUser: () => never });
+      app = await startApp(built.module, { adapter: transport.adapter });
+    });
+    afterAll(() => app.close());
+
+    test('authentication that never finishes is answered 503 at handshakeTimeoutMs', async () => {
+      const started = Date.now();
+      expect(await transport.refusal(app.port, '/chat', { token: sign({ sub: 'alice' }) })).toEqual({
+        status: 503,
+        message: 'Authentication timed out',
+      });
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+  });
+
+  describe('a failing resolveUser', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      const built = transportApp(transport, {
+        resolveUser: () => {
+          throw new Error(`database down`);
+        },
+      });
+      app = await startApp(built.module, { adapter: transport.adapter });
+    });
+    afterAll(() => app.close());
+
+    test('answers 500, logged once without the token', async () => {
+      const token = sign({ sub: 'alice' });
+      const before = app.logger.errors().length;
+      expect(await transport.refusal(app.port, '/chat', { token })).toEqual({ status: 500, message: 'Authentication failed' });
+      const logged = app.logger.errors().slice(before);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toContain('database down');
+      expect(logged.join('\n')).not.toContain(token);
+    });
+  });
+});
