@@ -10,9 +10,16 @@ export const SERVERS = {
   b: "@WsAuthGateway, built-in 'jwt', string secret",
   c: '@WsAuthGateway, hand-written PassportStrategy(passport-jwt)',
   d: 'raw ws + jsonwebtoken at the upgrade (no Nest)',
+  e: 'unguarded @WebSocketGateway (IoAdapter, Socket.IO)',
+  f: "@WsAuthGateway on WsAuthIoAdapter, built-in 'jwt', auth: { token }",
 } as const;
 
 export type ServerName = keyof typeof SERVERS;
+export type BenchTransport = 'ws' | 'socket.io';
+
+/** The transport each server speaks, and the unguarded server of that transport its ratios are against. */
+export const TRANSPORT_OF: Record<ServerName, BenchTransport> = { a: 'ws', b: 'ws', c: 'ws', d: 'ws', e: 'socket.io', f: 'socket.io' };
+export const BASELINE_OF: Record<ServerName, ServerName> = { a: 'a', b: 'a', c: 'a', d: 'a', e: 'e', f: 'e' };
 
 /** Messages between the orchestrator and a server process. */
 export type ServerRequest = { type: 'memory' } | { type: 'cpu' } | { type: 'stop' };

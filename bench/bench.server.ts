@@ -4,13 +4,15 @@
  * `memory` requests (after a full GC) until told to stop.
  */
 import 'reflect-metadata';
-import { Injectable, Module } from '@nestjs/common';
+import { type INestApplication, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PassportStrategy } from '@nestjs/passport';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import jwt from 'jsonwebtoken';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAuthAdapter, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
+import { WsAuthIoAdapter } from 'nest-ws-auth/socket.io';
 import { createSecretKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,9 +65,28 @@ class HandWrittenGateway extends EchoHandlers {}
 })
 class HandWrittenStrategyModule {}
 
-async function nestServer(module: object, guarded: boolean): Promise<Server> {
+/** (e) Socket.IO, what NestJS offers today: no authentication at all. */
+@WebSocketGateway({ namespace: ECHO_PATH })
+class UnguardedIoGateway extends EchoHandlers {}
+
+@Module({ providers: [UnguardedIoGateway] })
+class UnguardedIoModule {}
+
+/** (f) nest-ws-auth on Socket.IO: the built-in strategy, token in `auth: { token }`. */
+@WsAuthGateway({ namespace: ECHO_PATH })
+class GuardedIoGateway extends EchoHandlers {}
+
+@Module({
+  imports: [WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] } })],
+  providers: [GuardedIoGateway],
+})
+class GuardedIoModule {}
+
+type AdapterOf = (app: INestApplication) => WsAdapter | IoAdapter;
+
+async function nestServer(module: object, adapter: AdapterOf): Promise<Server> {
   const app = await NestFactory.create(module as never, { logger: ['error', 'warn'] });
-  app.useWebSocketAdapter(guarded ? new WsAuthAdapter(app) : new WsAdapter(app));
+  app.useWebSocketAdapter(adapter(app));
   await app.listen(0, '127.0.0.1');
   return app.getHttpServer();
 }
@@ -95,10 +116,12 @@ function rawServer(): Promise<Server> {
 }
 
 const variants: Record<ServerName, () => Promise<Server>> = {
-  a: () => nestServer(UnguardedModule, false),
-  b: () => nestServer(BuiltInJwtModule, true),
-  c: () => nestServer(HandWrittenStrategyModule, true),
+  a: () => nestServer(UnguardedModule, (app) => new WsAdapter(app)),
+  b: () => nestServer(BuiltInJwtModule, (app) => new WsAuthAdapter(app)),
+  c: () => nestServer(HandWrittenStrategyModule, (app) => new WsAuthAdapter(app)),
   d: rawServer,
+  e: () => nestServer(UnguardedIoModule, (app) => new IoAdapter(app)),
+  f: () => nestServer(GuardedIoModule, (app) => new WsAuthIoAdapter(app)),
 };
 
 const name = process.argv[2] as ServerName;

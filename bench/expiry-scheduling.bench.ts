@@ -4,7 +4,7 @@
  * connection. Plain objects stand in for sockets: the per-connection cost is
  * what is measured. Run: npm run bench:expiry (node --expose-gc).
  */
-import { ExpiryScheduler } from '../src/expiry.scheduler.js';
+import { ExpiryScheduler } from '../src/core/expiry.scheduler.js';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 100_000);
 const ROUNDS = 5;

@@ -7,12 +7,12 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { ECHO_PATH } from './bench.constants.js';
+import { type BenchTransport, ECHO_PATH } from './bench.constants.js';
 
 export type LoadTask =
-  | { type: 'handshakes'; port: number; token: string; concurrency: number; durationMs: number }
-  | { type: 'echo'; port: number; token: string; connections: number; inFlight: number; durationMs: number }
-  | { type: 'open-idle'; port: number; token: string; count: number }
+  | { type: 'handshakes'; transport: BenchTransport; port: number; token: string; concurrency: number; durationMs: number }
+  | { type: 'echo'; transport: BenchTransport; port: number; token: string; connections: number; inFlight: number; durationMs: number }
+  | { type: 'open-idle'; transport: BenchTransport; port: number; token: string; count: number }
   | { type: 'close-idle' }
   | {
       type: 'flood';
@@ -53,6 +53,76 @@ function upgradeRequest(port: number, token: string): Buffer {
 const CLOSE_FRAME = Buffer.from([0x88, 0x80, 0x12, 0x34, 0x56, 0x78]);
 
 /**
+ * Socket.IO over its websocket transport (engine.io 4): the upgrade request
+ * carries no credentials; after engine.io's open packet the client sends
+ * `40/echo,{"token":…}` (connect to the namespace with `auth: { token }`) and
+ * the namespace answers `40/echo,{"sid":…}` (connected) or `44/echo,…`
+ * (connect_error). Frames are built once, masked with a zero key.
+ */
+const IO_PATH = '/socket.io/?EIO=4&transport=websocket';
+const IO_CONNECTED = `40${ECHO_PATH},`;
+const IO_REFUSED = `44${ECHO_PATH},`;
+
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const header =
+    payload.length < 126
+      ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  return Buffer.concat([header, Buffer.alloc(4), payload]);
+}
+
+function ioUpgradeRequest(port: number): Buffer {
+  return Buffer.from(
+    `GET ${IO_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    'latin1',
+  );
+}
+
+/**
+ * One Socket.IO connect: upgrade, open packet, namespace connect; 101 when the
+ * namespace accepted it, 401 when it answered connect_error. Then the client
+ * closes the websocket, as in `handshake`.
+ */
+function ioHandshake(port: number, upgrade: Buffer, connectFrame: Buffer): Promise<{ status: number; ms: number }> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    let seen = '';
+    let state: 'upgrading' | 'connecting' | 'done' = 'upgrading';
+    const finish = (status: number) => {
+      if (state === 'done') return;
+      state = 'done';
+      resolve({ status, ms: performance.now() - started });
+      socket.write(CLOSE_FRAME);
+    };
+    socket.write(upgrade);
+    socket.on('data', (chunk) => {
+      seen += chunk.toString('latin1');
+      if (state === 'upgrading' && seen.includes('"sid"')) {
+        // engine.io's open packet arrived: connect to the namespace.
+        state = 'connecting';
+        seen = '';
+        socket.write(connectFrame);
+      } else if (state === 'connecting') {
+        if (seen.includes(IO_CONNECTED)) finish(101);
+        else if (seen.includes(IO_REFUSED)) finish(401);
+      }
+    });
+    socket.on('end', () => socket.end());
+    socket.on('close', () => socket.destroy());
+    socket.on('error', () => {
+      socket.destroy();
+      if (state !== 'done') {
+        state = 'done';
+        resolve({ status: 0, ms: performance.now() - started });
+      }
+    });
+  });
+}
+
+/**
  * One handshake: the status line of the answer and how long it took. Then a
  * graceful close in which the server closes first (after a 101 the client
  * sends a close frame and ws ends the connection; a refusal ends it anyway),
@@ -86,6 +156,9 @@ const sortNumbers = (values: number[]) => Float64Array.from(values).sort();
 
 async function handshakes(task: Extract<LoadTask, { type: 'handshakes' }>): Promise<HandshakeResult> {
   const request = upgradeRequest(task.port, task.token);
+  const ioUpgrade = ioUpgradeRequest(task.port);
+  const ioConnect = maskedTextFrame(`40${ECHO_PATH},${JSON.stringify({ token: task.token })}`);
+  const once = task.transport === 'ws' ? () => handshake(task.port, request) : () => ioHandshake(task.port, ioUpgrade, ioConnect);
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();
@@ -93,7 +166,7 @@ async function handshakes(task: Extract<LoadTask, { type: 'handshakes' }>): Prom
   await Promise.all(
     Array.from({ length: task.concurrency }, async () => {
       while (performance.now() < until) {
-        const { status, ms } = await handshake(task.port, request);
+        const { status, ms } = await once();
         if (status === 101) latencies.push(ms);
         else failures += 1;
       }
@@ -104,7 +177,31 @@ async function handshakes(task: Extract<LoadTask, { type: 'handshakes' }>): Prom
   return { count: latencies.length + failures, perSecond: latencies.length / elapsed, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), failures };
 }
 
-function open(port: number, token: string): Promise<WebSocket> {
+/** A Socket.IO client on the websocket transport, connected to the echo namespace; it answers engine.io's pings. */
+function openIo(port: number, token: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const client = new WebSocket(`ws://127.0.0.1:${port}${IO_PATH}`, { perMessageDeflate: false });
+    const onMessage = (data: Buffer) => {
+      const text = data.toString();
+      if (text.startsWith('0')) {
+        client.send(`40${ECHO_PATH},${JSON.stringify({ token })}`);
+      } else if (text.startsWith(IO_CONNECTED)) {
+        client.off('message', onMessage);
+        resolve(client);
+      } else if (text.startsWith(IO_REFUSED)) {
+        reject(new Error(`connect_error: ${text}`));
+      }
+    };
+    client.on('message', onMessage);
+    client.on('message', (data: Buffer) => {
+      if (data.length === 1 && data[0] === 0x32) client.send('3'); // engine.io ping → pong
+    });
+    client.once('error', reject);
+  });
+}
+
+function open(port: number, token: string, transport: BenchTransport = 'ws'): Promise<WebSocket> {
+  if (transport === 'socket.io') return openIo(port, token);
   return new Promise((resolve, reject) => {
     const client = new WebSocket(`ws://127.0.0.1:${port}${ECHO_PATH}`, {
       headers: { authorization: `Bearer ${token}` },
@@ -115,10 +212,10 @@ function open(port: number, token: string): Promise<WebSocket> {
   });
 }
 
-async function openMany(port: number, token: string, count: number, parallel = 100): Promise<WebSocket[]> {
+async function openMany(port: number, token: string, count: number, transport: BenchTransport, parallel = 100): Promise<WebSocket[]> {
   const clients: WebSocket[] = [];
   for (let start = 0; start < count; start += parallel) {
-    clients.push(...(await Promise.all(Array.from({ length: Math.min(parallel, count - start) }, () => open(port, token)))));
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(parallel, count - start) }, () => open(port, token, transport)))));
   }
   return clients;
 }
@@ -137,13 +234,17 @@ async function closeAll(clients: WebSocket[]): Promise<void> {
 }
 
 async function echo(task: Extract<LoadTask, { type: 'echo' }>): Promise<{ perSecond: number }> {
-  const clients = await openMany(task.port, task.token, task.connections);
-  const frame = JSON.stringify({ event: 'echo', data: 'hello, echo' });
+  const clients = await openMany(task.port, task.token, task.connections, task.transport);
+  const frame =
+    task.transport === 'ws'
+      ? JSON.stringify({ event: 'echo', data: 'hello, echo' })
+      : `42${ECHO_PATH},${JSON.stringify(['echo', 'hello, echo'])}`;
   let replies = 0;
   let running = true;
   const started = performance.now();
   for (const client of clients) {
-    client.on('message', () => {
+    client.on('message', (data: Buffer) => {
+      if (task.transport === 'socket.io' && data[0] !== 0x34) return; // engine.io pings are not replies
       replies += 1;
       if (running) client.send(frame);
     });
@@ -211,7 +312,7 @@ async function run(task: LoadTask): Promise<unknown> {
     case 'echo':
       return echo(task);
     case 'open-idle':
-      idle = await openMany(task.port, task.token, task.count);
+      idle = await openMany(task.port, task.token, task.count, task.transport);
       return { opened: idle.length };
     case 'close-idle':
       await closeAll(idle);

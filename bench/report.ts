@@ -1,4 +1,4 @@
-import type { ServerName } from './bench.constants.js';
+import { BASELINE_OF, type ServerName } from './bench.constants.js';
 
 export interface Medians {
   handshakesPerSecond: number;
@@ -40,23 +40,38 @@ export interface BenchResults {
 const ratio = (value: number, base: number) => value / base;
 const fixed = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** The issue's targets, for server (b) against (a). */
+/** The guarded server's targets against the unguarded one of its transport: (b) vs (a) on ws, (f) vs (e) on Socket.IO. */
+function transportTargets(guarded: ServerName, medians: Record<ServerName, Medians>, idleConnections: number): Target[] {
+  const base = BASELINE_OF[guarded];
+  const [g, u] = [medians[guarded], medians[base]];
+  const handshakes = ratio(g.handshakesPerSecond, u.handshakesPerSecond);
+  const echo = ratio(g.echoPerSecond, u.echoPerSecond);
+  const extraHeap = g.heapBytesPerIdleConnection - u.heapBytesPerIdleConnection;
+  return [
+    { what: `(${guarded}) handshakes/s`, goal: `≥ 0.95 × (${base})`, measured: `${fixed(handshakes, 2)} ×`, met: handshakes >= 0.95 },
+    { what: `(${guarded}) echo messages/s`, goal: `≥ 0.98 × (${base})`, measured: `${fixed(echo, 2)} ×`, met: echo >= 0.98 },
+    {
+      what: `(${guarded}) heap per idle connection`,
+      goal: `≤ (${base}) + 512 B`,
+      measured: `(${base}) ${extraHeap >= 0 ? '+' : '−'} ${fixed(Math.abs(extraHeap))} B`,
+      met: extraHeap <= 512,
+    },
+    {
+      what: `(${guarded}) authenticated connections held`,
+      goal: `${fixed(idleConnections)}`,
+      measured: fixed(g.idleConnectionsHeld),
+      met: g.idleConnectionsHeld >= idleConnections,
+    },
+  ];
+}
+
+/** The issues' targets: (b) against (a) on ws, (f) against (e) on Socket.IO, and the flood on ws. */
 export function evaluateTargets(medians: Record<ServerName, Medians>, idleConnections: number): Target[] {
-  const { a, b } = medians;
-  const handshakes = ratio(b.handshakesPerSecond, a.handshakesPerSecond);
-  const echo = ratio(b.echoPerSecond, a.echoPerSecond);
-  const extraHeap = b.heapBytesPerIdleConnection - a.heapBytesPerIdleConnection;
+  const { b } = medians;
   const flood = b.validP99UnderFloodMs / b.validP99WithoutFloodMs;
   return [
-    { what: '(b) handshakes/s', goal: '≥ 0.95 × (a)', measured: `${fixed(handshakes, 2)} ×`, met: handshakes >= 0.95 },
-    { what: '(b) echo messages/s', goal: '≥ 0.98 × (a)', measured: `${fixed(echo, 2)} ×`, met: echo >= 0.98 },
-    { what: '(b) heap per idle connection', goal: '≤ (a) + 512 B', measured: `(a) ${extraHeap >= 0 ? '+' : '−'} ${fixed(Math.abs(extraHeap))} B`, met: extraHeap <= 512 },
-    {
-      what: `(b) authenticated connections held`,
-      goal: `${fixed(idleConnections)}`,
-      measured: fixed(b.idleConnectionsHeld),
-      met: b.idleConnectionsHeld >= idleConnections,
-    },
+    ...transportTargets('b', medians, idleConnections),
+    ...transportTargets('f', medians, idleConnections),
     {
       what: '(b) valid p99 handshake under the invalid-token flood',
       goal: '≤ 3 × without flood',
@@ -68,17 +83,24 @@ export function evaluateTargets(medians: Record<ServerName, Medians>, idleConnec
 
 export function renderTable(results: BenchResults): string {
   const { medians, servers } = results;
-  const base = medians.a;
   const rows = (Object.keys(servers) as ServerName[]).map((name) => {
     const m = medians[name];
+    const base = medians[BASELINE_OF[name]];
+    const flood =
+      name === BASELINE_OF[name]
+        ? 'accepts all'
+        : Number.isNaN(m.floodRefusedPerSecond)
+          ? '—'
+          : `${fixed(m.floodRefusedPerSecond)} (${fixed(m.floodCpuMicros)} µs)`;
+    const p99 = Number.isNaN(m.validP99WithoutFloodMs) ? '—' : `${fixed(m.validP99WithoutFloodMs, 2)} → ${fixed(m.validP99UnderFloodMs, 2)}`;
     return (
       `| (${name}) ${servers[name]} | ${fixed(m.handshakesPerSecond)} (${fixed(ratio(m.handshakesPerSecond, base.handshakesPerSecond), 2)}×) ` +
       `| ${fixed(m.handshakeCpuMicros)} ` +
       `| ${fixed(m.handshakeP50Ms, 2)} / ${fixed(m.handshakeP99Ms, 2)} ` +
       `| ${fixed(m.echoPerSecond)} (${fixed(ratio(m.echoPerSecond, base.echoPerSecond), 2)}×) ` +
       `| ${fixed(m.heapBytesPerIdleConnection)} ` +
-      `| ${name === 'a' ? 'accepts all' : `${fixed(m.floodRefusedPerSecond)} (${fixed(m.floodCpuMicros)} µs)`} ` +
-      `| ${fixed(m.validP99WithoutFloodMs, 2)} → ${fixed(m.validP99UnderFloodMs, 2)} |`
+      `| ${flood} ` +
+      `| ${p99} |`
     );
   });
   const targets = results.targets.map((target) => `| ${target.what} | ${target.goal} | ${target.measured} | ${target.met ? 'met' : '**missed**'} |`);
@@ -86,9 +108,10 @@ export function renderTable(results: BenchResults): string {
     `Medians of ${results.plan.rounds} round(s), ${results.mode} run, ${results.date.slice(0, 10)}, Node ${results.node}, ${results.cpus}` +
       `${results.pinned ? ' (servers on CPU 0, load generator on CPU 1)' : ''}. ` +
       `Handshakes at concurrency ${results.plan.concurrency}; echo over ${results.plan.echoConnections} connections; ` +
-      `${fixed(results.plan.idleConnections)} idle connections; flood of ${fixed(results.plan.floodCount)} invalid-token handshakes at concurrency ${results.plan.concurrency}.`,
+      `${fixed(results.plan.idleConnections)} idle connections; flood of ${fixed(results.plan.floodCount)} invalid-token handshakes at concurrency ${results.plan.concurrency} (ws servers). ` +
+      `Ratios against the unguarded gateway of the same transport: (a) for ws, (e) for Socket.IO.`,
     '',
-    '| server | handshakes/s (vs a) | server CPU µs / handshake | handshake p50 / p99 ms | echo msgs/s (vs a) | heap B / idle conn | flood: refused/s (server CPU each) | valid p99 ms: alone → under flood |',
+    '| server | handshakes/s (vs unguarded) | server CPU µs / handshake | handshake p50 / p99 ms | echo msgs/s (vs unguarded) | heap B / idle conn | flood: refused/s (server CPU each) | valid p99 ms: alone → under flood |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
@@ -99,20 +122,22 @@ export function renderTable(results: BenchResults): string {
   ].join('\n');
 }
 
-/** Throughput relative to (a), as grouped bars, with each target as a dashed line. */
+/** Throughput relative to the unguarded gateway of each server's transport, as grouped bars, with each target as a dashed line. */
 export function renderChart(results: BenchResults): string {
   const names = Object.keys(results.servers) as ServerName[];
-  const colors: Record<ServerName, string> = { a: '#98a2b3', b: '#2e90fa', c: '#f79009', d: '#12b76a' };
+  const colors: Record<ServerName, string> = { a: '#98a2b3', b: '#2e90fa', c: '#f79009', d: '#12b76a', e: '#d0d5dd', f: '#7a5af8' };
+  const relative = (name: ServerName, key: 'handshakesPerSecond' | 'echoPerSecond') =>
+    ratio(results.medians[name][key], results.medians[BASELINE_OF[name]][key]);
   const groups = [
     { label: 'handshakes/s', key: 'handshakesPerSecond' as const, target: 0.95 },
     { label: 'echo messages/s', key: 'echoPerSecond' as const, target: 0.98 },
   ];
   const width = 720;
-  const height = 400;
+  const height = 450;
   const top = 50;
   const bottom = 290;
   const left = 60;
-  const values = groups.flatMap((group) => names.map((name) => ratio(results.medians[name][group.key], results.medians.a[group.key])));
+  const values = groups.flatMap((group) => names.map((name) => relative(name, group.key)));
   const max = Math.max(1.2, ...values) * 1.05;
   const y = (value: number) => bottom - (value / max) * (bottom - top);
   const groupWidth = (width - left - 40) / groups.length;
@@ -120,7 +145,7 @@ export function renderChart(results: BenchResults): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${left}" y="24" font-size="15" font-weight="600">Throughput relative to the unguarded gateway (a), medians of ${results.plan.rounds} round(s)</text>`,
+    `<text x="${left}" y="24" font-size="15" font-weight="600">Throughput relative to the unguarded gateway of the same transport ((a) ws, (e) Socket.IO), medians of ${results.plan.rounds} round(s)</text>`,
   ];
   for (let tick = 0; tick <= max; tick += 0.2) {
     parts.push(
@@ -131,7 +156,7 @@ export function renderChart(results: BenchResults): string {
   groups.forEach((group, index) => {
     const x0 = left + index * groupWidth + 30;
     names.forEach((name, position) => {
-      const value = ratio(results.medians[name][group.key], results.medians.a[group.key]);
+      const value = relative(name, group.key);
       const x = x0 + position * barWidth;
       parts.push(
         `<rect x="${x + 4}" y="${y(value)}" width="${barWidth - 8}" height="${bottom - y(value)}" fill="${colors[name]}"/>`,
@@ -141,7 +166,7 @@ export function renderChart(results: BenchResults): string {
     parts.push(
       `<line x1="${x0}" x2="${x0 + names.length * barWidth}" y1="${y(group.target)}" y2="${y(group.target)}" stroke="#d92d20" stroke-dasharray="5 4"/>`,
       `<text x="${x0 + (names.length * barWidth) / 2}" y="${bottom + 20}" text-anchor="middle">` +
-        `<tspan font-weight="600">${group.label}</tspan><tspan fill="#d92d20"> (target for b: ≥ ${group.target}, dashed)</tspan></text>`,
+        `<tspan font-weight="600">${group.label}</tspan><tspan fill="#d92d20"> (target for b and f: ≥ ${group.target}, dashed)</tspan></text>`,
     );
   });
   names.forEach((name, index) => {

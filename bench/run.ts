@@ -1,11 +1,12 @@
 /**
  * npm run bench [-- --quick] [-- --rounds N] [-- --profile b]
  *
- * Four servers, each in its own process pinned to CPU 0, and one load
- * generator pinned to CPU 1. Rounds alternate between the servers (a b c d
- * a b c d ...); figures are medians over the rounds, ratios against (a).
+ * Six servers (a-d on ws, e-f on Socket.IO), each in its own process pinned to
+ * CPU 0, and one load generator pinned to CPU 1. Rounds alternate between the
+ * servers (a b c d e f, b c d e f a, ...); figures are medians over the rounds,
+ * ratios against the unguarded gateway of the same transport ((a) or (e)).
  * Writes bench/results/{results.json,results.md,chart.svg} (a full run also
- * refreshes the README's table); --quick writes under bench/results/quick/.
+ * refreshes the table in bench/README.md); --quick writes under bench/results/quick/.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import {
   invalidToken,
   SERVERS,
+  TRANSPORT_OF,
   type ServerName,
   type ServerReply,
   type ServerRequest,
@@ -117,7 +119,9 @@ type Sample = {
   flood: FloodResult;
   floodCpuMicros: number;
 };
-const samples: Record<ServerName, Array<Partial<Sample>>> = { a: [], b: [], c: [], d: [] };
+const samples = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<ServerName, Array<Partial<Sample>>>;
+/** The invalid-token flood is measured on the ws servers: it is about the cost of a refusal, the same core on both. */
+const flooded = (name: ServerName) => TRANSPORT_OF[name] === 'ws';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 log(`nest-ws-auth benchmark: ${quick ? 'quick' : 'full'}, ${plan.rounds} round(s), ${cpus().length} CPUs${pin ? ', pinned' : ''}`);
@@ -127,8 +131,9 @@ if (only) {
   process.on('exit', () => log('(--only: partial run, no results written)'));
 }
 for (const name of names) {
-  await load({ type: 'handshakes', port: servers[name].port, token, concurrency: CONCURRENCY, durationMs: plan.warmupMs });
-  await load({ type: 'echo', port: servers[name].port, token, connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
+  const transport = TRANSPORT_OF[name];
+  await load({ type: 'handshakes', transport, port: servers[name].port, token, concurrency: CONCURRENCY, durationMs: plan.warmupMs });
+  await load({ type: 'echo', transport, port: servers[name].port, token, connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
 }
 
 for (let round = 0; round < plan.rounds; round += 1) {
@@ -139,6 +144,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
     const before = await servers[name].ask({ type: 'cpu' });
     const result = await load<HandshakeResult>({
       type: 'handshakes',
+      transport: TRANSPORT_OF[name],
       port: servers[name].port,
       token,
       concurrency: CONCURRENCY,
@@ -158,6 +164,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
   for (const name of measuring('echo') ? order : []) {
     const { perSecond } = await load<{ perSecond: number }>({
       type: 'echo',
+      transport: TRANSPORT_OF[name],
       port: servers[name].port,
       token,
       connections: ECHO_CONNECTIONS,
@@ -169,7 +176,13 @@ for (let round = 0; round < plan.rounds; round += 1) {
   }
   for (const name of measuring('memory') ? order : []) {
     const before = await servers[name].ask({ type: 'memory' });
-    const { opened } = await load<{ opened: number }>({ type: 'open-idle', port: servers[name].port, token, count: plan.idleConnections });
+    const { opened } = await load<{ opened: number }>({
+      type: 'open-idle',
+      transport: TRANSPORT_OF[name],
+      port: servers[name].port,
+      token,
+      count: plan.idleConnections,
+    });
     const held = await servers[name].ask({ type: 'memory' });
     await load({ type: 'close-idle' });
     await settle();
@@ -179,7 +192,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
     sample[name].rssPerConnection = (held.rss - before.rss) / opened;
     log(`round ${round + 1} ${name}: ${opened} idle connections, ${sample[name].heapPerConnection!.toFixed(0)} heap bytes each`);
   }
-  for (const name of measuring('flood') ? order : []) {
+  for (const name of measuring('flood') ? order.filter(flooded) : []) {
     const before = await servers[name].ask({ type: 'cpu' });
     sample[name].flood = await load<FloodResult>({
       type: 'flood',
@@ -226,6 +239,7 @@ const medians = Object.fromEntries(
   names.map((name) => {
     const rounds = samples[name] as Sample[];
     const pick = (read: (sample: Sample) => number) => median(rounds.map(read));
+    const pickFlood = (read: (sample: Sample) => number) => (flooded(name) ? pick(read) : NaN);
     const value: Medians = {
       handshakesPerSecond: pick((sample) => sample.handshakes.perSecond),
       handshakeCpuMicros: pick((sample) => sample.handshakeCpuMicros),
@@ -235,10 +249,10 @@ const medians = Object.fromEntries(
       heapBytesPerIdleConnection: pick((sample) => sample.heapPerConnection),
       rssBytesPerIdleConnection: pick((sample) => sample.rssPerConnection),
       idleConnectionsHeld: Math.min(...rounds.map((sample) => sample.idleOpened)),
-      floodRefusedPerSecond: pick((sample) => sample.flood.refusedPerSecond),
-      floodCpuMicros: pick((sample) => sample.floodCpuMicros),
-      validP99WithoutFloodMs: pick((sample) => sample.flood.baselineP99Ms),
-      validP99UnderFloodMs: pick((sample) => sample.flood.floodP99Ms),
+      floodRefusedPerSecond: pickFlood((sample) => sample.flood.refusedPerSecond),
+      floodCpuMicros: pickFlood((sample) => sample.floodCpuMicros),
+      validP99WithoutFloodMs: pickFlood((sample) => sample.flood.baselineP99Ms),
+      validP99UnderFloodMs: pickFlood((sample) => sample.flood.floodP99Ms),
     };
     return [name, value];
   }),
@@ -262,7 +276,7 @@ writeFileSync(join(outDir, 'results.md'), table);
 writeFileSync(join(outDir, 'chart.svg'), renderChart(results));
 
 if (!quick && !profiled) {
-  const readme = join(root, 'README.md');
+  const readme = join(root, 'bench/README.md');
   const text = readFileSync(readme, 'utf8');
   const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
   if (marked.test(text)) writeFileSync(readme, text.replace(marked, `<!-- bench:start -->\n${table}<!-- bench:end -->`));

@@ -46,8 +46,14 @@ export class WsAuthIoAdapter extends IoAdapter {
   protected readonly authLogger = new Logger('WsAuth');
   /** Handshakes the middleware accepted, until their `connection` event. */
   private readonly accepted = new WeakMap<Socket, AcceptedHandshake>();
-  /** Clients of guarded namespaces: only they get the in-band refresh handler. */
-  private readonly guardedClients = new WeakSet<Socket>();
+  /** Guarded namespaces: their sockets' refresh event belongs to the library. */
+  private readonly guardedNamespaces = new WeakSet<Namespace>();
+  /**
+   * One `auth:refresh` listener shared by every guarded socket (`this` is the
+   * socket): a plain listener costs a slot in an array, where a handler handed
+   * to Nest would cost an rxjs pipeline per socket.
+   */
+  private readonly onRefresh: (this: Socket, data: unknown, ack?: (answer: WsAuthRefreshAck) => void) => void;
   /** Socket.IO's error for each refusal, built once: refusing is everyday work. */
   private readonly refusals = new WeakMap<HandshakeRejection, ExtendedError>();
   private services: WsAuthServices | undefined;
@@ -57,6 +63,10 @@ export class WsAuthIoAdapter extends IoAdapter {
       throw new WsAuthConfigurationError(`new WsAuthIoAdapter(app) needs the Nest application, not an HTTP server.`);
     }
     super(app);
+    const refresh = (socket: Socket, data: unknown, ack?: (answer: WsAuthRefreshAck) => void) => this.refresh(socket, data, ack);
+    this.onRefresh = function (this: Socket, data, ack) {
+      refresh(this, data, ack);
+    };
   }
 
   override create(port: number, options: GatewayServerOptions = {} as GatewayServerOptions): Created {
@@ -78,6 +88,7 @@ export class WsAuthIoAdapter extends IoAdapter {
     const namespace = ('of' in created ? created.sockets : created) as unknown as Namespace;
     assertMiddlewaresNotSkipped(gateway, namespace.server);
     namespace.use(this.authenticationMiddleware(policy));
+    this.guardedNamespaces.add(namespace);
     // First listener: the client is registered (and client.user set) before anything else sees it.
     namespace.prependListener('connection', (socket: Socket) => this.onAuthenticatedConnection(socket, policy));
     return created;
@@ -88,13 +99,10 @@ export class WsAuthIoAdapter extends IoAdapter {
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    if (this.services !== undefined && this.guardedClients.has(socket)) {
-      // The library owns the refresh event: a gateway handler of the same name never
-      // runs (WsAuthModule refuses one at start-up), whatever order Nest built the list in.
-      handlers = [
-        ...handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT),
-        this.refreshHandlerFor(socket),
-      ];
+    if (this.guardedNamespaces.has(socket.nsp)) {
+      // The library owns the refresh event (see onAuthenticatedConnection): a gateway
+      // handler of the same name is never bound, whatever order Nest built the list in.
+      handlers = handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT);
     }
     super.bindMessageHandlers(socket, handlers, transform);
   }
@@ -133,8 +141,8 @@ export class WsAuthIoAdapter extends IoAdapter {
       socket.disconnect(true);
       return;
     }
-    this.guardedClients.add(socket);
     this.services!.registry.accept(socket, handshake, ioTransport);
+    socket.on(WS_AUTH_REFRESH_EVENT, this.onRefresh);
   }
 
   /** `connect_error` of a refused handshake: `err.message`, and `err.data = { status, message }`. */
@@ -150,17 +158,8 @@ export class WsAuthIoAdapter extends IoAdapter {
   }
 
   /** `socket.emit('auth:refresh', { token }, ack)`: the answer comes through the acknowledgement. */
-  private refreshHandlerFor(socket: Socket): MessageMappingProperties {
-    return {
-      message: WS_AUTH_REFRESH_EVENT,
-      methodName: 'refresh',
-      isAckHandledManually: true,
-      callback: async (data: unknown, ack?: (answer: WsAuthRefreshAck) => void) => {
-        const decision = await this.services!.refresher.refresh(socket, data);
-        this.answerRefresh(socket, decision, ack);
-        return undefined;
-      },
-    };
+  private refresh(socket: Socket, data: unknown, ack?: (answer: WsAuthRefreshAck) => void): void {
+    void this.services!.refresher.refresh(socket, data).then((decision) => this.answerRefresh(socket, decision, ack));
   }
 
   private answerRefresh(socket: Socket, decision: RefreshDecision, ack?: (answer: WsAuthRefreshAck) => void): void {
