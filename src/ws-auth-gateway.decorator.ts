@@ -42,6 +42,7 @@ export function WsAuthGateway(
     }
     const guarded: GuardedGateway = { auth, ...(gatewayOptions.namespace !== undefined && { namespace: gatewayOptions.namespace }) };
     Reflect.defineMetadata(WS_AUTH_GATEWAY_METADATA, guarded, target);
+    refuseUnservedNamespaceAfterInit(target);
     WebSocketGateway(port, {
       ...gatewayOptions,
       [WS_AUTH_GATEWAY]: target,
@@ -51,6 +52,45 @@ export function WsAuthGateway(
       allowRequest: refuseEveryIoClient(target.name),
     })(target);
   };
+}
+
+/** Servers and namespaces a WsAuth adapter guards. */
+const served = new WeakSet<object>();
+
+/** Called by the WsAuth adapters for the server or namespace they guard. */
+export function markServed(server: object): void {
+  served.add(server);
+}
+
+/**
+ * Fail closed on Socket.IO even without WsAuthModule: a plain IoAdapter hands a
+ * namespaced gateway an existing server's namespace, where no allowRequest of
+ * ours applies. Nest calls `afterInit(server)` before the app listens; a
+ * namespace no WsAuth adapter guards then gets a middleware that refuses everyone.
+ */
+function refuseUnservedNamespaceAfterInit(target: Function): void {
+  const prototype = target.prototype as { afterInit?: (server: unknown, ...rest: unknown[]) => unknown };
+  const own = prototype.afterInit;
+  const refuse = refuseEveryIoClient(target.name);
+  Object.defineProperty(prototype, 'afterInit', {
+    configurable: true,
+    writable: true,
+    value: function afterInit(this: unknown, server: unknown, ...rest: unknown[]): unknown {
+      if (isSocketIoServer(server) && !served.has(server)) {
+        server.use((_socket, next) =>
+          refuse(undefined, (message) => next(Object.assign(new Error(message ?? ''), { data: { status: 500, message } }))),
+        );
+      }
+      return own?.call(this, server, ...rest);
+    },
+  });
+}
+
+type UsableServer = { use(middleware: (socket: unknown, next: (error?: Error) => void) => void): unknown };
+
+function isSocketIoServer(server: unknown): server is UsableServer {
+  const candidate = server as { use?: unknown; to?: unknown } | null;
+  return typeof candidate?.use === 'function' && typeof candidate.to === 'function';
 }
 
 /** The guarded gateway class a set of gateway options belongs to, if any. */

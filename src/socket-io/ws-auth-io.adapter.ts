@@ -8,7 +8,7 @@ import { isPromiseLike } from '../core/maybe-promise.js';
 import type { RefreshDecision } from '../core/token.refresher.js';
 import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
 import { HandshakeRejection, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
-import { gatewayOf, guardedGatewayOf, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
+import { gatewayOf, guardedGatewayOf, markServed, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
 import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
 import { connectionLink, ioTransport } from './io.transport.js';
 
@@ -89,6 +89,7 @@ export class WsAuthIoAdapter extends IoAdapter {
     assertMiddlewaresNotSkipped(gateway, namespace.server);
     namespace.use(this.authenticationMiddleware(policy));
     this.guardedNamespaces.add(namespace);
+    markServed(created);
     // First listener: the client is registered (and client.user set) before anything else sees it.
     namespace.prependListener('connection', (socket: Socket) => this.onAuthenticatedConnection(socket, policy));
     return created;

@@ -84,12 +84,19 @@ export class SessionChatGateway {
   }
 }
 
+/** The same gateway on Socket.IO. */
+@WsAuthGateway({ namespace: '/chat' })
+export class SessionIoChatGateway extends SessionChatGateway {}
+
 export const ALLOWED_ORIGIN = 'https://app.example.com';
 
 @Module({})
 export class SessionAppModule {
-  /** The app with express-session on `store` (the memory store when undefined). */
-  static with(store: Store | undefined): { module: DynamicModule; configure: (app: INestApplication) => void } {
+  /** The app with express-session on `store` (the memory store when undefined), its gateway on ws or Socket.IO. */
+  static with(
+    store: Store | undefined,
+    transport: 'ws' | 'socket.io' = 'ws',
+  ): { module: DynamicModule; configure: (app: INestApplication) => void } {
     const sessionMiddleware = session({
       secret: 'test-session-secret',
       resave: false,
@@ -110,7 +117,7 @@ export class SessionAppModule {
           }),
         ],
         controllers: [AccountController],
-        providers: [SessionChatGateway, SessionSerializer],
+        providers: [transport === 'ws' ? SessionChatGateway : SessionIoChatGateway, SessionSerializer],
       },
       configure: (app) => {
         app.use(sessionMiddleware);

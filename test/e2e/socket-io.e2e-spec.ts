@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { Module } from '@nestjs/common';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { WebSocket } from 'ws';
 import { io, Manager, type Socket as IoClient } from 'socket.io-client';
 import { WsAuthConfigurationError, WsAuthConnections, WsAuthGateway, WsAuthModule } from '../../src/index.js';
@@ -142,6 +143,34 @@ describe('Socket.IO start-up', () => {
     const error = await startApp(module, { adapter: (app) => new IoAdapter(app) }).catch((caught: Error) => caught);
     expect(error).toBeInstanceOf(WsAuthConfigurationError);
     expect((error as Error).message).toContain('app.useWebSocketAdapter(new WsAuthIoAdapter(app))');
+  });
+
+  test('without WsAuthModule, a guarded namespace on a server a plain gateway created refuses everyone', async () => {
+    @WebSocketGateway()
+    class RootGateway {}
+    @WsAuthGateway({ namespace: '/guarded' })
+    class GuardedGateway {
+      @SubscribeMessage('whoami')
+      whoami() {
+        return 'should never run';
+      }
+    }
+    // Nest connects an imported module's gateways first: the plain one creates the server.
+    @Module({ providers: [RootGateway] })
+    class RootModule {}
+    @Module({ imports: [RootModule], providers: [GuardedGateway] })
+    class ForgotTheModule {}
+    const app = await startApp(ForgotTheModule, { adapter: (nest) => new IoAdapter(nest) });
+    try {
+      const refused = await ioConnect(`http://127.0.0.1:${app.port}/guarded`, ioOptions({ token: sign({ sub: 'alice' }) })).then(
+        () => 'accepted',
+        (error: { data?: unknown }) => error.data,
+      );
+      expect(refused).toEqual({ status: 500, message: 'WebSocket authentication is not configured' });
+      expect(app.logger.errors().some((line) => line.includes('Fix: app.useWebSocketAdapter(new WsAuthIoAdapter(app))'))).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 
   test('connectionStateRecovery with skipMiddlewares is refused at start-up; skipMiddlewares: false is accepted', async () => {

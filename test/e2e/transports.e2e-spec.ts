@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { WsAuthConnections } from '../../src/index.js';
+import { ALLOWED_ORIGIN, resetAccounts, SessionAppModule } from '../apps/session.app.js';
 import { PEOPLE, type Seen, transportApp } from '../apps/transport.app.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
@@ -233,6 +234,52 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       expect(logged).toHaveLength(1);
       expect(logged[0]).toContain('database down');
       expect(logged.join('\n')).not.toContain(token);
+    });
+  });
+
+  describe('session cookie (express-session + passport)', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      resetAccounts();
+      const { module, configure } = SessionAppModule.with(undefined, transport.name);
+      app = await startApp(module, { configure, adapter: transport.adapter });
+    });
+    afterAll(() => app.close());
+
+    /** POSTs to the web app and returns the session cookie it set. */
+    async function post(path: string, body: object = {}, cookie?: string): Promise<string> {
+      const response = await fetch(`http://127.0.0.1:${app.port}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(cookie && { cookie }) },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(204);
+      return (response.headers.get('set-cookie') ?? cookie ?? '').split(';')[0]!;
+    }
+    const withCookie = (cookie: string, origin = ALLOWED_ORIGIN) => ({ headers: { cookie, origin } });
+
+    test('the user who logged in to the web app is client.user; nobody logged in is 401', async () => {
+      const cookie = await post('/login', { id: 'alice' });
+      const client = await connect(app.port, '/chat', withCookie(cookie));
+      expect(await client.request('whoami')).toEqual({ id: 'alice', name: 'Alice' });
+      expect(await transport.refusal(app.port, '/chat', withCookie(await post('/visit')))).toEqual({
+        status: 401,
+        message: 'Authentication required',
+      });
+    });
+
+    test('a valid session cookie sent from another site is refused (Cross-Site WebSocket Hijacking)', async () => {
+      const cookie = await post('/login', { id: 'alice' });
+      expect((await transport.refusal(app.port, '/chat', withCookie(cookie, 'https://evil.example'))).status).toBe(403);
+    });
+
+    test("logging out of the web app closes that user's connections", async () => {
+      const cookie = await post('/login', { id: 'bob' });
+      const client = await connect(app.port, '/chat', withCookie(cookie));
+      const closed = client.closed();
+      await post('/logout', {}, cookie);
+      expect(await closed).toEqual({ code: 4403, reason: 'logged out' });
+      expect((await transport.refusal(app.port, '/chat', withCookie(cookie))).status).toBe(401);
     });
   });
 });
