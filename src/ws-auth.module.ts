@@ -8,6 +8,7 @@ import { TokenRefresher } from './core/token.refresher.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
+import { gatewayMistakes } from './gateway.inspector.js';
 import { ConfigurableModuleClass, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
@@ -60,7 +61,7 @@ export class WsAuthModule extends ConfigurableModuleClass implements OnApplicati
   }
 
   /**
-   * Fail closed at start-up: a guarded gateway that WsAuthAdapter did not set up
+   * Gateways that use the library wrongly stop the app (see `gatewayMistakes`). And fail closed at start-up: a guarded gateway that WsAuthAdapter did not set up
    * is served by some other adapter (which refuses every client, see
    * `@WsAuthGateway`) — say so now rather than at the first handshake.
    */
@@ -68,11 +69,17 @@ export class WsAuthModule extends ConfigurableModuleClass implements OnApplicati
     if (!this.adapterHost.httpAdapter) {
       return; // an application context (tests, CLIs): no gateway is served
     }
-    const unguarded = this.discovery
+    const classes = this.discovery
       .getProviders()
       .map((wrapper) => wrapper.metatype)
-      .filter((metatype): metatype is Function => typeof metatype === 'function')
-      .filter((metatype) => guardedGatewayOf(metatype) !== undefined && !this.authenticator.isServed(metatype));
+      .filter((metatype): metatype is Function => typeof metatype === 'function');
+    const mistakes = gatewayMistakes(classes);
+    if (mistakes.length > 0) {
+      throw new WsAuthConfigurationError(mistakes.join('\n'));
+    }
+    const unguarded = classes.filter(
+      (metatype) => guardedGatewayOf(metatype) !== undefined && !this.authenticator.isServed(metatype),
+    );
     if (unguarded.length > 0) {
       throw new WsAuthConfigurationError(
         `${unguarded.map((gateway) => gateway.name).join(', ')} ${unguarded.length > 1 ? 'are' : 'is a'} @WsAuthGateway ` +

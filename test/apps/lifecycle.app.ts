@@ -41,7 +41,7 @@ export class NotSuspendedGuard implements CanActivate {
 }
 
 /** How often each handler ran. */
-export const calls = { echo: 0, ban: 0, purge: 0, appRefresh: 0 };
+export const calls = { echo: 0, ban: 0, purge: 0 };
 
 @WsAuthGateway({ path: '/room' })
 export class RoomGateway {
@@ -68,12 +68,6 @@ export class RoomGateway {
     return { event: 'purged', data: true };
   }
 
-  /** The library answers auth:refresh; this handler must never run. */
-  @SubscribeMessage('auth:refresh')
-  appRefresh() {
-    calls.appRefresh += 1;
-    return { event: 'app-refresh', data: true };
-  }
 
   @SubscribeMessage('logout-everywhere')
   logoutEverywhere(@WsUser('id') id: string) {

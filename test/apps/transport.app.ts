@@ -102,12 +102,6 @@ export function transportApp(
       return { event: 'closed', data: this.connections.disconnectUser(id) };
     }
 
-    /** The library answers auth:refresh; this handler must never run. */
-    @SubscribeMessage('auth:refresh')
-    appRefresh() {
-      seen.handlers.push('app-refresh');
-      return { event: 'app-refresh', data: true };
-    }
   }
 
   @WsAuthGateway({ ...transport.route('/lobby'), auth: { optional: true } })

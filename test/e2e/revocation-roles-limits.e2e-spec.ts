@@ -12,7 +12,7 @@ import { closed, connect, nextMessage, refusedStatus, request } from '../helpers
 const bearer = (sub: string) => ({ headers: { authorization: `Bearer ${sign({ sub })}` } });
 
 beforeEach(() => {
-  Object.assign(calls, { echo: 0, ban: 0, purge: 0, appRefresh: 0 });
+  Object.assign(calls, { echo: 0, ban: 0, purge: 0 });
 });
 
 describe('revocation: WsAuthConnections', () => {

@@ -9,7 +9,10 @@ import {
   WsAuthGateway,
   WsAuthModule,
   type WsAuthModuleOptions,
+  WsRoles,
+  WsUser,
 } from '../../src/index.js';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { ChatAppModule, ChatGateway, USERS } from '../apps/chat.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { logger, withApp } from '../helpers/test-app.js';
@@ -153,5 +156,48 @@ describe('forRootAsync', () => {
     @Module({ imports: [authModule] })
     class BadAsyncModule {}
     await expect(NestFactory.create(BadAsyncModule, { logger, abortOnError: false })).rejects.toThrow(/jwt\.secret is 5 bytes/);
+  });
+});
+
+describe('gateways that use the library wrongly stop the app, naming the fix', () => {
+  const startWith = (...gateways: Function[]) => {
+    @Module({ imports: [WsAuthModule.forRoot({ jwt: jwtOptions })], providers: gateways as never[] })
+    class MistakenModule {}
+    return start(MistakenModule as unknown as DynamicModule, (app) => new WsAuthAdapter(app)).catch((caught: Error) => caught);
+  };
+
+  test("a @WsAuthGateway's own handler for auth:refresh, which the library answers", async () => {
+    @WsAuthGateway({ path: '/own-refresh' })
+    class OwnRefreshGateway {
+      @SubscribeMessage('auth:refresh')
+      refresh() {
+        return 'never';
+      }
+    }
+    const error = await startWith(OwnRefreshGateway);
+    expect(error).toBeInstanceOf(WsAuthConfigurationError);
+    expect((error as Error).message).toContain(
+      "OwnRefreshGateway.refresh handles 'auth:refresh', which nest-ws-auth answers itself on a @WsAuthGateway: rename the event or remove the handler.",
+    );
+  });
+
+  test('@WsUser() and @WsRoles() on a plain @WebSocketGateway', async () => {
+    @WebSocketGateway({ path: '/plain-user' })
+    class PlainUserGateway {
+      @SubscribeMessage('whoami')
+      whoami(@WsUser() user: unknown) {
+        return user;
+      }
+
+      @SubscribeMessage('ban')
+      @WsRoles('admin')
+      ban() {
+        return true;
+      }
+    }
+    const error = await startWith(PlainUserGateway);
+    expect(error).toBeInstanceOf(WsAuthConfigurationError);
+    expect((error as Error).message).toContain('PlainUserGateway.whoami uses @WsUser() but PlainUserGateway is not a @WsAuthGateway');
+    expect((error as Error).message).toContain('PlainUserGateway.ban uses @WsRoles() but PlainUserGateway is not a @WsAuthGateway');
   });
 });
