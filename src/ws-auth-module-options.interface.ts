@@ -125,10 +125,39 @@ export interface WsAuthModuleOptions<User = any> {
   /** Concurrent connections one user may hold; the next handshake gets 429. @default unlimited */
   maxConnectionsPerUser?: number;
   /**
+   * How long `revokeUser()` (without `until`) and `revokeToken()` (without
+   * `expiresAt`) are remembered: set it to the longest lifetime of the tokens
+   * you issue, after which no credential a revocation covers can still be valid.
+   * @default 2592000 (30 days)
+   */
+  revocationTtlSeconds?: number;
+  /**
+   * Share revocations, disconnects and `maxConnectionsPerUser` between the
+   * instances of the app through Redis. See "Running several instances".
+   * @default this process only
+   */
+  cluster?: WsAuthClusterOptions;
+  /**
    * The `express-session` handler the app mounts, for the built-in `'session'` strategy:
    * the user is whoever passport's session serializer restores.
    */
   session?: SessionMiddleware;
+}
+
+/**
+ * A Redis client as the app made it: an ioredis `Redis` or a node-redis client.
+ * The library duplicates it for its subscriber and never closes the app's own.
+ */
+export interface RedisClientLike {
+  duplicate(): unknown;
+}
+
+/** Several instances of the app sharing revocations and the per-user limit through Redis. */
+export interface WsAuthClusterOptions {
+  /** The app's own Redis client (ioredis or node-redis, connected or connecting). */
+  redis: RedisClientLike;
+  /** Prefix of every key and channel; apps with another prefix do not see each other. @default 'ws-auth:' */
+  prefix?: string;
 }
 
 /** Per-gateway options: `@WsAuthGateway({ path, auth: { ... } })`. */

@@ -3,8 +3,10 @@ import { OriginAllowList } from './core/origin-allow-list.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
 import type {
+  RedisClientLike,
   ResolveUser,
   SessionMiddleware,
+  WsAuthClusterOptions,
   WsAuthModuleOptions,
 } from './ws-auth-module-options.interface.js';
 
@@ -22,10 +24,20 @@ export interface WsAuthSettings {
   readonly rolesOf: (user: unknown) => readonly string[];
   readonly maxConnectionsPerUser: number;
   readonly session?: SessionMiddleware;
+  /** How long a revocation without `until` / `expiresAt` is kept, in seconds. */
+  readonly revocationTtlSeconds: number;
+  readonly cluster?: ClusterSettings;
+}
+
+/** The `cluster` option, validated. */
+export interface ClusterSettings {
+  readonly redis: RedisClientLike;
+  readonly prefix: string;
 }
 
 export const DEFAULT_STRATEGIES: readonly string[] = ['jwt'];
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+const DEFAULT_REVOCATION_TTL_SECONDS = 30 * 24 * 3600;
 
 /** Validates the module options once, at start-up, for `forRoot` and `forRootAsync` alike. */
 export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettings {
@@ -47,6 +59,8 @@ export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettin
         ? Infinity
         : positiveInteger(options.maxConnectionsPerUser, 'maxConnectionsPerUser'),
     ...(options.session !== undefined && { session: callback(options.session, 'session') }),
+    revocationTtlSeconds: positiveInteger(options.revocationTtlSeconds ?? DEFAULT_REVOCATION_TTL_SECONDS, 'revocationTtlSeconds'),
+    ...(options.cluster !== undefined && { cluster: clusterSettings(options.cluster) }),
   };
   if (settings.session) {
     assertOriginChecked(settings, `session (the 'session' strategy)`);
@@ -100,6 +114,20 @@ function defaultUserId(user: unknown): string {
 function defaultRolesOf(user: unknown): readonly string[] {
   const roles = (user as { roles?: unknown } | null | undefined)?.roles;
   return Array.isArray(roles) ? roles : [];
+}
+
+function clusterSettings(cluster: WsAuthClusterOptions): ClusterSettings {
+  const redis = (cluster as Partial<WsAuthClusterOptions> | null)?.redis as Partial<RedisClientLike> | undefined;
+  if (typeof redis?.duplicate !== 'function') {
+    throw new WsAuthConfigurationError(
+      `cluster.redis must be your app's Redis client (ioredis or node-redis), e.g. cluster: { redis: new Redis(process.env.REDIS_URL) }.`,
+    );
+  }
+  const prefix = cluster.prefix ?? 'ws-auth:';
+  if (typeof prefix !== 'string' || prefix === '' || /[\s*?[\]]/.test(prefix)) {
+    throw new WsAuthConfigurationError(`cluster.prefix must be a non-empty string without spaces or glob characters, e.g. 'ws-auth:'.`);
+  }
+  return { redis: redis as RedisClientLike, prefix };
 }
 
 function handshakeTimeout(value: unknown): number {

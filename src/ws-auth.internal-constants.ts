@@ -10,6 +10,9 @@ export const WS_AUTH_GATEWAY = Symbol('WS_AUTH_GATEWAY');
 /** Method/class metadata key of `@WsRoles`. */
 export const WS_ROLES_METADATA = Symbol('WS_ROLES_METADATA');
 
+/** Injection token of the `ClusterLink` (`null` without the `cluster` option). */
+export const CLUSTER_LINK = Symbol('CLUSTER_LINK');
+
 /** Injection token of the `ConnectionRegistry` behind `WsAuthConnections`. */
 export const CONNECTION_REGISTRY = Symbol('CONNECTION_REGISTRY');
 

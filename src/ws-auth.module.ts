@@ -6,7 +6,9 @@ import { InMemoryConnectionRegistry } from './core/connection.registry.js';
 import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
 import { TokenRefresher } from './core/token.refresher.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import { CLUSTER_LINK, CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import { RevocationService } from './core/revocation.service.js';
+import { RedisClusterLink } from './cluster/redis-cluster.link.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
 import { gatewayMistakes } from './gateway.inspector.js';
 import { ConfigurableModuleClass, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
@@ -42,7 +44,14 @@ import { WsRolesGuard } from './ws-roles.guard.js';
       inject: [WS_AUTH_SETTINGS],
       useFactory: ({ session }: WsAuthSettings) => (session ? new SessionStrategy(session) : null),
     },
+    {
+      provide: CLUSTER_LINK,
+      inject: [WS_AUTH_SETTINGS],
+      useFactory: ({ cluster, handshakeTimeoutMs }: WsAuthSettings) =>
+        cluster ? new RedisClusterLink(cluster, handshakeTimeoutMs) : null,
+    },
     { provide: CONNECTION_REGISTRY, useClass: InMemoryConnectionRegistry },
+    RevocationService,
     WsAuthConnections,
     HandshakeAuthenticator,
     TokenRefresher,

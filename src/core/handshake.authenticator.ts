@@ -14,12 +14,24 @@ import {
 import { HandshakeRejection, loggable, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
 import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { ConnectionRegistry } from './connection.registry.js';
-import type { AcceptedHandshake, GatewayPolicy, HandshakeRequest, Verdict } from './handshake.interfaces.js';
+import type {
+  AcceptedHandshake,
+  GatewayPolicy,
+  HandshakeRequest,
+  HandshakeStart,
+  Reservation,
+  Verdict,
+} from './handshake.interfaces.js';
+import type { IssuedCredential } from './revocation.list.js';
+import { RevocationService } from './revocation.service.js';
+import { performance } from 'node:perf_hooks';
 import type { WsAuthGatewayOptions } from '../ws-auth-module-options.interface.js';
 import { assertOriginChecked, strategyList, type WsAuthSettings } from '../ws-auth-options.resolver.js';
 import { holdsAnyRole } from './roles.js';
 
 type Outcome = MaybePromise<Verdict>;
+/** A handshake being judged: when it started counts against disconnects that happen meanwhile. */
+type Judged = HandshakeRequest & { readonly startedAt: HandshakeStart };
 
 /** `passport._strategy(name)`: how passport itself looks strategies up; @types/passport leaves it out. */
 const registeredStrategy = (name: string): Strategy | undefined =>
@@ -30,6 +42,10 @@ const INSUFFICIENT_ROLE = new HandshakeRejection(403, 'Insufficient role');
 const AUTHENTICATION_FAILED = new HandshakeRejection(500, 'Authentication failed');
 const TIMED_OUT = new HandshakeRejection(503, 'Authentication timed out');
 const SHUTTING_DOWN = new HandshakeRejection(503, 'Server shutting down');
+const TOKEN_REVOKED = new HandshakeRejection(401, 'Token revoked', {
+  'WWW-Authenticate': 'Bearer error="invalid_token", error_description="Token revoked"',
+});
+const DISCONNECTED = new HandshakeRejection(403, 'Disconnected while authenticating');
 const ANONYMOUS: AcceptedHandshake = Object.freeze({ user: null });
 
 const MISSING_STRATEGY_FIX = (name: string): string =>
@@ -57,6 +73,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
   constructor(
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
     @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
+    private readonly revocations: RevocationService,
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
     @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
   ) {
@@ -110,7 +127,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     let verdict: Outcome;
     try {
       credentials = this.credentialsOf(handshake);
-      verdict = this.judge(handshake, policy, credentials);
+      verdict = this.judge({ ...handshake, startedAt: performance.now() }, policy, credentials);
     } catch (error) {
       return this.serverError(policy, 'failed', error, credentials);
     }
@@ -148,7 +165,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     return readCredentials(request, this.settings.jwt?.cookie, authToken);
   }
 
-  private judge(handshake: HandshakeRequest, policy: GatewayPolicy, credentials: Credentials): Outcome {
+  private judge(handshake: Judged, policy: GatewayPolicy, credentials: Credentials): Outcome {
     const { headers } = handshake.request;
     const origin = headers.origin ?? headers['sec-websocket-origin'];
     if (this.settings.origins && !this.settings.origins.allows(origin as string | undefined)) {
@@ -159,7 +176,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
 
   /** Strategies in order from `from`, synchronously as long as they answer synchronously. */
   private tryStrategies(
-    handshake: HandshakeRequest,
+    handshake: Judged,
     policy: GatewayPolicy,
     credentials: Credentials,
     from: number,
@@ -190,13 +207,13 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
 
   /** The verdict a strategy's outcome settles, or undefined (after noting the failure) to try the next. */
   private verdictOf(
-    handshake: HandshakeRequest,
+    handshake: Judged,
     policy: GatewayPolicy,
     name: string,
     outcome: StrategyOutcome,
     failures: unknown[],
     credentials: Credentials,
-  ): Verdict | undefined {
+  ): Outcome | undefined {
     switch (outcome.kind) {
       case 'success':
         return this.admit(handshake, policy, outcome.user, outcome.info, credentials);
@@ -209,12 +226,12 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
   }
 
   private admit(
-    handshake: HandshakeRequest,
+    handshake: Judged,
     policy: GatewayPolicy,
     user: unknown,
     info: unknown,
     credentials: Credentials,
-  ): Verdict {
+  ): Outcome {
     let userId: string;
     try {
       if (policy.roles && !holdsAnyRole(this.settings.rolesOf(user), policy.roles)) {
@@ -224,12 +241,23 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     } catch (error) {
       return this.serverError(policy, 'userId/rolesOf failed', error, credentials);
     }
-    const reservation = this.registry.reserve(userId, handshake.link);
-    if (!reservation) {
-      return this.tooManyConnections;
+    const { exp, iat, jti } = (info ?? {}) as { exp?: unknown; iat?: unknown; jti?: unknown };
+    const credential: IssuedCredential = {
+      ...(typeof iat === 'number' && { iat }),
+      ...(typeof jti === 'string' && { jti }),
+    };
+    if (this.revocations.refusal(userId, credential)) {
+      return TOKEN_REVOKED;
     }
-    const exp = (info as { exp?: unknown } | undefined)?.exp;
-    return { user, userId, policy, reservation, expiresAt: typeof exp === 'number' ? exp : undefined };
+    if (this.registry.disconnectedSince(userId, handshake.startedAt)) {
+      return DISCONNECTED;
+    }
+    const accepted = (reservation: Reservation | undefined): Verdict =>
+      reservation
+        ? { user, userId, policy, reservation, credential, startedAt: handshake.startedAt, expiresAt: typeof exp === 'number' ? exp : undefined }
+        : this.tooManyConnections;
+    const reservation = this.registry.reserve(userId, handshake.link);
+    return isPromiseLike(reservation) ? Promise.resolve(reservation).then(accepted) : accepted(reservation);
   }
   /** 401, with the challenge RFC 6750 asks for; the few distinct answers are built once. */
   private unauthorized(presented: boolean, sentToken: boolean, failures: unknown[]): HandshakeRejection {

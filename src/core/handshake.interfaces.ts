@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Authenticate } from '../strategies/passport-strategy.runner.js';
 import type { HandshakeRejection } from '../ws-auth.exceptions.js';
+import type { IssuedCredential } from './revocation.list.js';
 
 /** One gateway's handshake rules, fixed at start-up. */
 export interface GatewayPolicy {
@@ -22,7 +23,14 @@ export interface HandshakeLink {
 
 /** A place held under `maxConnectionsPerUser` until the connection opens or dies. */
 export interface Reservation {
+  /** The handshake was refused or died: gives the place back. */
   release(): void;
+  /**
+   * The connection opened and takes the place over. Returns what gives it back
+   * when the connection closes, if anything must (a lease shared by the nodes
+   * of a cluster); a place held in this process only needs the registry's count.
+   */
+  commit(): (() => void) | undefined;
 }
 
 /** One handshake to judge, as a transport hands it to the core. */
@@ -34,6 +42,9 @@ export interface HandshakeRequest {
   readonly link: HandshakeLink;
 }
 
+/** When a handshake started (`performance.now()`): one that started before a disconnect of its user does not open. */
+export type HandshakeStart = number;
+
 /** What the core decided for an accepted handshake; the transport hands it to the registry. */
 export interface AcceptedHandshake {
   readonly user: unknown;
@@ -42,6 +53,10 @@ export interface AcceptedHandshake {
   /** `exp` (unix seconds) of the credentials, when they expire. */
   readonly expiresAt?: number | undefined;
   readonly policy?: GatewayPolicy;
+  /** The credential's `iat` and `jti`, for revocations that come while the connection is open. */
+  readonly credential?: IssuedCredential;
+  /** When its authentication started. */
+  readonly startedAt?: HandshakeStart;
   /** The place held for this handshake; the registry gives it back on `accept`. */
   readonly reservation?: Reservation;
 }

@@ -6,6 +6,7 @@ import { loggable } from '../ws-auth.exceptions.js';
 import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
 import type { ConnectionRegistry } from './connection.registry.js';
+import { RevocationService } from './revocation.service.js';
 import { holdsAnyRole } from './roles.js';
 
 /** What an in-band refresh decided; each transport answers it in its own words. */
@@ -36,6 +37,7 @@ export class TokenRefresher {
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
     @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
+    private readonly revocations: RevocationService,
   ) {}
 
   async refresh(client: object, data: unknown): Promise<RefreshDecision> {
@@ -74,10 +76,13 @@ export class TokenRefresher {
     if (refreshedId !== userId) {
       return { kind: 'close', code: WsAuthCloseCode.Forbidden, reason: 'token belongs to another user' };
     }
+    if (this.revocations.refusal(userId, verdict.credential)) {
+      return { kind: 'close', code: WsAuthCloseCode.Unauthorized, reason: 'token revoked' };
+    }
     if (!entitled) {
       return { kind: 'close', code: WsAuthCloseCode.Forbidden, reason: 'insufficient role' };
     }
-    this.registry.renew(client, verdict.user, verdict.exp);
+    this.registry.renew(client, verdict.user, verdict.exp, verdict.credential);
     return { kind: 'refreshed', exp: verdict.exp };
   }
 }

@@ -95,6 +95,18 @@ export class WsAuthIoAdapter extends IoAdapter {
     return created;
   }
 
+  override bindClientConnect(server: Namespace, callback: Function): void {
+    if (!this.guardedNamespaces.has(server)) {
+      return super.bindClientConnect(server, callback);
+    }
+    // A client closed by onAuthenticatedConnection (disconnected while it authenticated) never reaches the gateway.
+    server.on('connection', (socket: Socket) => {
+      if (socket.connected) {
+        callback(socket);
+      }
+    });
+  }
+
   override bindMessageHandlers(
     socket: Socket,
     handlers: MessageMappingProperties[],

@@ -4,6 +4,7 @@ import { Strategy as PassportJwtStrategy } from 'passport-jwt';
 import type { JwtSettings } from './jwt-options.resolver.js';
 import { isPromiseLike, type MaybePromise, settle } from '../core/maybe-promise.js';
 import { type Authenticate, AuthFailure, runPassportStrategy, type StrategyOutcome } from './passport-strategy.runner.js';
+import type { IssuedCredential } from '../core/revocation.list.js';
 import { VerifiedTokenCache } from '../core/verified-token.cache.js';
 import type { JwtClaims, ResolveUser } from '../ws-auth-module-options.interface.js';
 
@@ -11,6 +12,8 @@ import type { JwtClaims, ResolveUser } from '../ws-auth-module-options.interface
 export interface VerifiedToken {
   readonly user: unknown;
   readonly exp: number;
+  /** What revocation checks read: when the token was issued (`iat`, seconds) and its id (`jti`). */
+  readonly credential: IssuedCredential;
 }
 
 /** What passport-jwt is run on: the token of one handshake. */
@@ -106,7 +109,9 @@ export class JwtStrategy {
     if (outcome.kind === 'error') {
       throw outcome.error;
     }
-    return outcome.kind === 'success' ? { user: outcome.user, exp: claims.exp } : (outcome.challenge as AuthFailure);
+    return outcome.kind === 'success'
+      ? { user: outcome.user, exp: claims.exp, credential: credentialOf(claims) }
+      : (outcome.challenge as AuthFailure);
   }
 
   /** The rules jsonwebtoken leaves to the caller; claims that pass are remembered for `token`. */
@@ -130,7 +135,7 @@ export class JwtStrategy {
       return { kind: 'error', error };
     }
     const outcome = (resolved: unknown): StrategyOutcome =>
-      resolved === null || resolved === undefined ? fail(UNKNOWN_USER) : { kind: 'success', user: resolved, info: { exp: claims.exp } };
+      resolved === null || resolved === undefined ? fail(UNKNOWN_USER) : { kind: 'success', user: resolved, info: credentialOf(claims) };
     return isPromiseLike(user) ? Promise.resolve(user).then(outcome, (error: unknown) => ({ kind: 'error', error })) : outcome(user);
   }
 
@@ -154,6 +159,15 @@ function withoutStackTraces<T>(run: () => T): T {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/** The passport `info` of an accepted token: its expiry, and what revocations are checked against. */
+function credentialOf(claims: JwtClaims): IssuedCredential & { exp: number } {
+  return {
+    exp: claims.exp,
+    ...(typeof claims.iat === 'number' && { iat: claims.iat }),
+    ...(typeof claims.jti === 'string' && { jti: claims.jti }),
+  };
 }
 
 /** By name: passport-jwt may load its own copy of jsonwebtoken. */

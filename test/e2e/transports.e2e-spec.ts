@@ -278,4 +278,84 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       expect((await transport.refusal(app.port, '/chat', withCookie(cookie))).status).toBe(401);
     });
   });
+
+  describe('revocation that sticks', () => {
+    let app: TestApp;
+    let connections: WsAuthConnections;
+    /** Holds the authentication of user 'slow' open: `started` when it begins, until `released`. */
+    let gate: { started: () => void; released: Promise<void> } | undefined;
+    beforeAll(async () => {
+      const built = transportApp(transport, {
+        resolveUser: async (claims) => {
+          if (gate && claims.sub === 'slow') {
+            gate.started();
+            await gate.released;
+          }
+          const sub = claims.sub ?? '';
+          return sub.startsWith('slow') ? { id: sub, name: 'Slow', roles: [] } : (PEOPLE[sub] ?? null);
+        },
+      });
+      app = await startApp(built.module, { adapter: transport.adapter });
+      connections = app.app.get(WsAuthConnections);
+    });
+    afterAll(() => app.close());
+    const now = () => Math.floor(Date.now() / 1000);
+
+    test('revokeUser: open connections close 4403, the same token gets 401, a token issued afterwards connects', async () => {
+      const token = sign({ sub: 'alice' });
+      const client = await connect(app.port, '/chat', { token });
+      const closed = client.closed();
+      await connections.revokeUser('alice', { reason: 'banned' });
+      expect(await closed).toEqual({ code: 4403, reason: 'banned' });
+      expect(await transport.refusal(app.port, '/chat', { token })).toEqual({ status: 401, message: 'Token revoked' });
+      const fresh = await connect(app.port, '/chat', { token: sign({ sub: 'alice', iat: now() + 1 }) });
+      expect(await fresh.request('whoami')).toEqual(PEOPLE.alice);
+    });
+
+    test('auth:refresh with a revoked token closes 4401', async () => {
+      const revoked = sign({ sub: 'bob' });
+      await connections.revokeUser('bob');
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'bob', iat: now() + 1 }) });
+      const closed = client.closed();
+      expect(await client.refresh(revoked)).toEqual({ ok: false, code: 4401, reason: 'token revoked' });
+      expect(await closed).toEqual({ code: 4401, reason: 'token revoked' });
+    });
+
+    test('a timed ban refuses every credential of the user until then, even one issued later', async () => {
+      await connections.revokeUser('slow-banned', { until: new Date(Date.now() + 60_000) });
+      expect(await transport.refusal(app.port, '/chat', { token: sign({ sub: 'slow-banned', iat: now() + 5 }) })).toEqual({
+        status: 401,
+        message: 'Token revoked',
+      });
+    });
+
+    test('revokeToken refuses that token only, and closes connections opened with it', async () => {
+      const revoked = sign({ sub: 'alice', jti: 'token-1', iat: now() + 1 });
+      const other = sign({ sub: 'alice', jti: 'token-2', iat: now() + 1 });
+      const client = await connect(app.port, '/chat', { token: revoked });
+      const survivor = await connect(app.port, '/chat', { token: other });
+      const closed = client.closed();
+      await connections.revokeToken('token-1');
+      expect(await closed).toEqual({ code: 4401, reason: 'token revoked' });
+      expect(await transport.refusal(app.port, '/chat', { token: revoked })).toEqual({ status: 401, message: 'Token revoked' });
+      expect(await survivor.request('whoami')).toEqual(PEOPLE.alice);
+    });
+
+    test.each([
+      ['disconnectUser', () => connections.disconnectUser('slow')],
+      ['revokeUser', () => connections.revokeUser('slow')],
+    ])('a handshake still authenticating when %s runs does not open', async (_what, act) => {
+      let started!: () => void;
+      const authenticating = new Promise<void>((resolve) => (started = resolve));
+      let release!: () => void;
+      gate = { started, released: new Promise<void>((resolve) => (release = resolve)) };
+      const refused = transport.refusal(app.port, '/chat', { token: sign({ sub: 'slow', iat: now() + 10 }) });
+      await authenticating;
+      await act();
+      release();
+      gate = undefined;
+      expect(await refused).toEqual({ status: 403, message: 'Disconnected while authenticating' });
+      expect(connections.connectionsOf('slow')).toEqual([]);
+    });
+  });
 });
