@@ -158,6 +158,12 @@ export interface WsAuthClusterOptions {
   redis: RedisClientLike;
   /** Prefix of every key and channel; apps with another prefix do not see each other. @default 'ws-auth:' */
   prefix?: string;
+  /**
+   * How long a node's hold on a place under `maxConnectionsPerUser` lasts unless
+   * the node refreshes it (every third of it): a node that dies gives its places
+   * back within this time. @default 15000
+   */
+  leaseTtlMs?: number;
 }
 
 /** Per-gateway options: `@WsAuthGateway({ path, auth: { ... } })`. */

@@ -33,11 +33,13 @@ export interface WsAuthSettings {
 export interface ClusterSettings {
   readonly redis: RedisClientLike;
   readonly prefix: string;
+  readonly leaseTtlMs: number;
 }
 
 export const DEFAULT_STRATEGIES: readonly string[] = ['jwt'];
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_REVOCATION_TTL_SECONDS = 30 * 24 * 3600;
+const DEFAULT_LEASE_TTL_MS = 15_000;
 
 /** Validates the module options once, at start-up, for `forRoot` and `forRootAsync` alike. */
 export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettings {
@@ -127,7 +129,11 @@ function clusterSettings(cluster: WsAuthClusterOptions): ClusterSettings {
   if (typeof prefix !== 'string' || prefix === '' || /[\s*?[\]]/.test(prefix)) {
     throw new WsAuthConfigurationError(`cluster.prefix must be a non-empty string without spaces or glob characters, e.g. 'ws-auth:'.`);
   }
-  return { redis: redis as RedisClientLike, prefix };
+  const leaseTtlMs = positiveInteger(cluster.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, 'cluster.leaseTtlMs');
+  if (leaseTtlMs < 1000) {
+    throw new WsAuthConfigurationError(`cluster.leaseTtlMs must be at least 1000 (nodes refresh leases every third of it); got ${leaseTtlMs}.`);
+  }
+  return { redis: redis as RedisClientLike, prefix, leaseTtlMs };
 }
 
 function handshakeTimeout(value: unknown): number {

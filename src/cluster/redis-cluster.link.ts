@@ -7,12 +7,11 @@ import type { ClusterSettings } from '../ws-auth-options.resolver.js';
 import { duplicateConnection, type RedisConnection } from './redis-connection.js';
 import { MERGE_USER_REVOCATION, REFRESH_LEASES, RESERVE_LEASE, REVOKE_TOKEN } from './redis.scripts.js';
 
-/** A lease lives this long unless its node refreshes it: a killed node's places come back within it. */
-export const LEASE_TTL_MS = 15_000;
-const LEASE_REFRESH_MS = LEASE_TTL_MS / 3;
 /** How long a node waits for Redis at start-up before it serves handshakes with what it has. */
 const START_TIMEOUT_MS = 5_000;
 const RESYNC_RETRY_MS = 1_000;
+/** A node's connection count reaches Redis this long after it changes (one write for a burst of changes). */
+const COUNT_WRITE_DELAY_MS = 100;
 
 interface Envelope {
   readonly origin: string;
@@ -44,6 +43,7 @@ export class RedisClusterLink implements ClusterLink {
   private readonly leases = new Map<string, Set<string>>();
   private leaseSequence = 0;
   private heartbeat: NodeJS.Timeout | undefined;
+  private countTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private subscribed = false;
   private available = false;
@@ -79,7 +79,7 @@ export class RedisClusterLink implements ClusterLink {
     this.subscriber = await duplicateConnection(this.settings.redis, onError);
     this.subscriber.onReady(() => void this.resync());
     this.subscriber.onLost(() => this.lost(undefined));
-    this.heartbeat = setInterval(() => void this.refreshLeases(), LEASE_REFRESH_MS).unref();
+    this.heartbeat = setInterval(() => void this.refreshLeases(), this.settings.leaseTtlMs / 3).unref();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, START_TIMEOUT_MS)));
     await Promise.race([this.firstSync, timedOut]);
@@ -93,6 +93,7 @@ export class RedisClusterLink implements ClusterLink {
     this.stopped = true;
     clearInterval(this.heartbeat);
     clearTimeout(this.resyncTimer);
+    clearTimeout(this.countTimer);
     const leases = [...this.leases.entries()];
     this.leases.clear();
     if (this.available) {
@@ -120,7 +121,7 @@ export class RedisClusterLink implements ClusterLink {
     }
     const key = this.key(`leases:${userId}`);
     const member = `${this.node}:${(this.leaseSequence += 1)}`;
-    return this.run(['EVAL', RESERVE_LEASE, 1, key, limit, LEASE_TTL_MS, member]).then(
+    return this.run(['EVAL', RESERVE_LEASE, 1, key, limit, this.settings.leaseTtlMs, member]).then(
       (granted) => {
         if (Number(granted) !== 1) {
           return undefined;
@@ -134,6 +135,15 @@ export class RedisClusterLink implements ClusterLink {
         return DEGRADED;
       },
     );
+  }
+
+  countChanged(): void {
+    if (this.countTimer === undefined && this.available) {
+      this.countTimer = setTimeout(() => {
+        this.countTimer = undefined;
+        this.writeCount().catch((error: unknown) => this.lost(error));
+      }, COUNT_WRITE_DELAY_MS).unref();
+    }
   }
 
   async countAll(): Promise<number> {
@@ -165,7 +175,7 @@ export class RedisClusterLink implements ClusterLink {
       }
       await this.reload();
       for (const [key, members] of this.leases) {
-        await this.run(['EVAL', REFRESH_LEASES, 1, key, LEASE_TTL_MS, ...members]);
+        await this.run(['EVAL', REFRESH_LEASES, 1, key, this.settings.leaseTtlMs, ...members]);
       }
       await this.writeCount();
       if (!this.available) {
@@ -258,7 +268,7 @@ export class RedisClusterLink implements ClusterLink {
     if (!this.available) return;
     try {
       for (const [key, members] of this.leases) {
-        await this.run(['EVAL', REFRESH_LEASES, 1, key, LEASE_TTL_MS, ...members]);
+        await this.run(['EVAL', REFRESH_LEASES, 1, key, this.settings.leaseTtlMs, ...members]);
       }
       await this.writeCount();
     } catch (error) {
@@ -267,7 +277,7 @@ export class RedisClusterLink implements ClusterLink {
   }
 
   private async writeCount(): Promise<void> {
-    await this.run(['SET', this.key(`node:${this.node}`), this.connectionCount(), 'PX', LEASE_TTL_MS]);
+    await this.run(['SET', this.key(`node:${this.node}`), this.connectionCount(), 'PX', this.settings.leaseTtlMs]);
   }
 
   private async scan(pattern: string): Promise<string[]> {

@@ -27,6 +27,8 @@ export interface ClusterLink {
   stop(): Promise<void>;
   /** How this node counts its connections, for `countAll()`. */
   countConnections(count: () => number): void;
+  /** This node's count changed: it is written to Redis shortly after (coalesced, off the handshake path). */
+  countChanged(): void;
   /** Authenticated connections on every live node. */
   countAll(): Promise<number>;
 }

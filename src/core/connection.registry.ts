@@ -168,6 +168,7 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
       this.byUser.set(record.userId, new Set([entry, record]));
     }
     this.size += 1;
+    this.cluster?.countChanged();
     transport.watch(client, this.onGone);
     if (handshake.startedAt !== undefined && this.disconnectedSince(record.userId, handshake.startedAt)) {
       this.close(client, WsAuthCloseCode.Forbidden, 'revoked');
@@ -317,6 +318,7 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
     this.expiry.cancel(record);
     record.giveBack?.();
     this.size -= 1;
+    this.cluster?.countChanged();
     const entry = this.byUser.get(record.userId);
     if (entry === record) {
       this.byUser.delete(record.userId);

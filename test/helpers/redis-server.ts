@@ -6,18 +6,20 @@ import { join } from 'node:path';
 export interface RedisServer {
   /** The unix socket it listens on: no port to collide with. */
   readonly socket: string;
-  stop(): Promise<void>;
+  /** Stops it; `keep` leaves its folder, to start it again on the same socket. */
+  stop(keep?: { keep: boolean }): Promise<void>;
 }
 
 /**
  * Starts a throw-away redis-server (Debian package `redis-server`; `npm test`
  * installs it when missing) without persistence, on a unix socket.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(at?: string): Promise<RedisServer> {
   if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
     throw new Error('redis-server is not installed: run `node scripts/system-packages.mjs redis-server` (npm test does)');
   }
-  const directory = mkdtempSync(join(tmpdir(), 'nest-ws-auth-redis-'));
+  // Started again in the same folder, it listens on the same socket, and starts empty (no persistence).
+  const directory = at ?? mkdtempSync(join(tmpdir(), 'nest-ws-auth-redis-'));
   const socket = join(directory, 'redis.sock');
   const server: ChildProcess = spawn(
     'redis-server',
@@ -38,10 +40,10 @@ export async function startRedis(): Promise<RedisServer> {
   });
   return {
     socket,
-    stop: () =>
+    stop: ({ keep } = { keep: false }) =>
       new Promise((resolve) => {
         server.once('exit', () => {
-          rmSync(directory, { recursive: true, force: true });
+          if (!keep) rmSync(directory, { recursive: true, force: true });
           resolve();
         });
         server.kill('SIGTERM');
