@@ -12,19 +12,38 @@ export const SERVERS = {
   d: 'raw ws + jsonwebtoken at the upgrade (no Nest)',
   e: 'unguarded @WebSocketGateway (IoAdapter, Socket.IO)',
   f: "@WsAuthGateway on WsAuthIoAdapter, built-in 'jwt', auth: { token }",
+  g: '(b) with cluster (Redis), no per-user limit',
+  h: '(b) with maxConnectionsPerUser, one process',
+  i: '(b) with maxConnectionsPerUser across nodes (cluster, Redis leases)',
 } as const;
 
 export type ServerName = keyof typeof SERVERS;
 export type BenchTransport = 'ws' | 'socket.io';
 
 /** The transport each server speaks, and the unguarded server of that transport its ratios are against. */
-export const TRANSPORT_OF: Record<ServerName, BenchTransport> = { a: 'ws', b: 'ws', c: 'ws', d: 'ws', e: 'socket.io', f: 'socket.io' };
-export const BASELINE_OF: Record<ServerName, ServerName> = { a: 'a', b: 'a', c: 'a', d: 'a', e: 'e', f: 'e' };
+export const TRANSPORT_OF: Record<ServerName, BenchTransport> = {
+  a: 'ws',
+  b: 'ws',
+  c: 'ws',
+  d: 'ws',
+  e: 'socket.io',
+  f: 'socket.io',
+  g: 'ws',
+  h: 'ws',
+  i: 'ws',
+};
+/** The cluster servers are compared with the same gateway without cluster: (g) with (b), (i) with (h). */
+export const BASELINE_OF: Record<ServerName, ServerName> = { a: 'a', b: 'a', c: 'a', d: 'a', e: 'e', f: 'e', g: 'b', h: 'a', i: 'h' };
+/** Servers measured on handshakes only (the cluster costs nothing on the message path). */
+export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i']);
+/** A limit high enough that the benchmark's one user is never refused: what is measured is the cost of holding places. */
+export const BENCH_LIMIT = 10_000;
 
 /** Messages between the orchestrator and a server process. */
-export type ServerRequest = { type: 'memory' } | { type: 'cpu' } | { type: 'stop' };
+export type ServerRequest = { type: 'memory' } | { type: 'cpu' } | { type: 'stop' } | { type: 'revoke'; userId: string };
 export type ServerReply =
   | { type: 'ready'; port: number }
+  | { type: 'revoked' }
   | { type: 'memory'; heapUsed: number; rss: number; external: number }
   | { type: 'cpu'; micros: number };
 

@@ -1,5 +1,6 @@
 /**
- * One benchmark server per process: node bench.server.js <a|b|c|d>.
+ * One benchmark server per process: node bench.server.js <a…i | node>
+ * (`node`: one node of the revocation-propagation cluster).
  * Listens on a free loopback port, says `ready` over IPC, and answers
  * `memory` requests (after a full GC) until told to stop.
  */
@@ -11,14 +12,15 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import jwt from 'jsonwebtoken';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { WsAuthAdapter, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
+import { WsAuthAdapter, WsAuthConnections, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
 import { WsAuthIoAdapter } from 'nest-ws-auth/socket.io';
 import { createSecretKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { WebSocketServer } from 'ws';
-import { BENCH_SECRET, ECHO_PATH, type ServerName, type ServerReply, type ServerRequest } from './bench.constants.js';
+import { Redis } from 'ioredis';
+import { BENCH_LIMIT, BENCH_SECRET, ECHO_PATH, type ServerName, type ServerReply, type ServerRequest } from './bench.constants.js';
 
 class EchoHandlers {
   @SubscribeMessage('echo')
@@ -82,6 +84,25 @@ class GuardedIoGateway extends EchoHandlers {}
 })
 class GuardedIoModule {}
 
+/** (g)-(i): (b) with the cluster link and/or the per-user limit; Redis on the unix socket run.ts started. */
+function clusteredModule(cluster: boolean, limit: boolean, prefix = `bench-${process.pid}:`): object {
+  @WsAuthGateway({ path: ECHO_PATH })
+  class ClusteredGateway extends EchoHandlers {}
+
+  @Module({
+    imports: [
+      WsAuthModule.forRoot({
+        jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] },
+        ...(limit && { maxConnectionsPerUser: BENCH_LIMIT }),
+        ...(cluster && { cluster: { redis: new Redis({ path: process.env.REDIS_SOCKET }), prefix } }),
+      }),
+    ],
+    providers: [ClusteredGateway],
+  })
+  class ClusteredModule {}
+  return ClusteredModule;
+}
+
 type AdapterOf = (app: INestApplication) => WsAdapter | IoAdapter;
 
 async function nestServer(module: object, adapter: AdapterOf): Promise<Server> {
@@ -122,10 +143,20 @@ const variants: Record<ServerName, () => Promise<Server>> = {
   d: rawServer,
   e: () => nestServer(UnguardedIoModule, (app) => new IoAdapter(app)),
   f: () => nestServer(GuardedIoModule, (app) => new WsAuthIoAdapter(app)),
+  g: () => nestServer(clusteredModule(true, false), (app) => new WsAuthAdapter(app)),
+  h: () => nestServer(clusteredModule(false, true), (app) => new WsAuthAdapter(app)),
+  i: () => nestServer(clusteredModule(true, true), (app) => new WsAuthAdapter(app)),
 };
 
-const name = process.argv[2] as ServerName;
-const server = await variants[name]();
+const name = process.argv[2] as ServerName | 'node';
+let connections: WsAuthConnections | undefined;
+const server =
+  name === 'node'
+    ? await nestServer(clusteredModule(true, false, 'bench-propagation:'), (app) => {
+        connections = app.get(WsAuthConnections);
+        return new WsAuthAdapter(app);
+      })
+    : await variants[name]();
 const send = (reply: ServerReply) => process.send!(reply);
 const gc = (globalThis as { gc?: () => void }).gc!;
 
@@ -133,6 +164,8 @@ process.on('message', (request: ServerRequest) => {
   if (request.type === 'cpu') {
     const { user, system } = process.cpuUsage();
     send({ type: 'cpu', micros: user + system });
+  } else if (request.type === 'revoke') {
+    void connections!.revokeUser(request.userId).then(() => send({ type: 'revoked' }));
   } else if (request.type === 'memory') {
     gc();
     gc();

@@ -1,4 +1,5 @@
-import { BASELINE_OF, type ServerName } from './bench.constants.js';
+import { BASELINE_OF, HANDSHAKES_ONLY, type ServerName } from './bench.constants.js';
+import type { ClusterFigures } from './cluster.bench.js';
 
 export interface Medians {
   handshakesPerSecond: number;
@@ -33,6 +34,7 @@ export interface BenchResults {
   plan: Record<string, number>;
   servers: Record<ServerName, string>;
   medians: Record<ServerName, Medians>;
+  cluster?: ClusterFigures | undefined;
   targets: Target[];
   samples: unknown;
 }
@@ -66,12 +68,36 @@ function transportTargets(guarded: ServerName, medians: Record<ServerName, Media
 }
 
 /** The issues' targets: (b) against (a) on ws, (f) against (e) on Socket.IO, and the flood on ws. */
-export function evaluateTargets(medians: Record<ServerName, Medians>, idleConnections: number): Target[] {
+export function evaluateTargets(
+  medians: Record<ServerName, Medians>,
+  idleConnections: number,
+  cluster: ClusterFigures | undefined,
+): Target[] {
   const { b } = medians;
   const flood = b.validP99UnderFloodMs / b.validP99WithoutFloodMs;
+  const clustered = ratio(medians.g.handshakesPerSecond, medians.b.handshakesPerSecond);
+  const leased = ratio(medians.i.handshakesPerSecond, medians.h.handshakesPerSecond);
   return [
     ...transportTargets('b', medians, idleConnections),
     ...transportTargets('f', medians, idleConnections),
+    { what: '(g) handshakes/s, cluster without a limit', goal: '≥ 0.95 × (b)', measured: `${fixed(clustered, 2)} ×`, met: clustered >= 0.95 },
+    { what: '(i) handshakes/s, limit across nodes', goal: '≥ 0.8 × (h)', measured: `${fixed(leased, 2)} ×`, met: leased >= 0.8 },
+    ...(cluster
+      ? [
+          {
+            what: `revocation reaching 2 other nodes (${cluster.propagation.count} revocations)`,
+            goal: 'p99 ≤ 50 ms',
+            measured: `p50 ${fixed(cluster.propagation.p50Ms, 2)} ms, p99 ${fixed(cluster.propagation.p99Ms, 2)} ms`,
+            met: cluster.propagation.p99Ms <= 50,
+          },
+          {
+            what: `${fixed(cluster.revocationList.entries)} revoked users in memory`,
+            goal: 'O(1) check',
+            measured: `${fixed(cluster.revocationList.bytesPerEntry)} B each, ${fixed(cluster.revocationList.checkNs)} ns a check`,
+            met: true,
+          },
+        ]
+      : []),
     {
       what: '(b) valid p99 handshake under the invalid-token flood',
       goal: '≤ 3 × without flood',
@@ -93,12 +119,14 @@ export function renderTable(results: BenchResults): string {
           ? '—'
           : `${fixed(m.floodRefusedPerSecond)} (${fixed(m.floodCpuMicros)} µs)`;
     const p99 = Number.isNaN(m.validP99WithoutFloodMs) ? '—' : `${fixed(m.validP99WithoutFloodMs, 2)} → ${fixed(m.validP99UnderFloodMs, 2)}`;
+    const echo = Number.isNaN(m.echoPerSecond) ? '—' : `${fixed(m.echoPerSecond)} (${fixed(ratio(m.echoPerSecond, base.echoPerSecond), 2)}×)`;
+    const heap = Number.isNaN(m.heapBytesPerIdleConnection) ? '—' : fixed(m.heapBytesPerIdleConnection);
     return (
       `| (${name}) ${servers[name]} | ${fixed(m.handshakesPerSecond)} (${fixed(ratio(m.handshakesPerSecond, base.handshakesPerSecond), 2)}×) ` +
       `| ${fixed(m.handshakeCpuMicros)} ` +
       `| ${fixed(m.handshakeP50Ms, 2)} / ${fixed(m.handshakeP99Ms, 2)} ` +
-      `| ${fixed(m.echoPerSecond)} (${fixed(ratio(m.echoPerSecond, base.echoPerSecond), 2)}×) ` +
-      `| ${fixed(m.heapBytesPerIdleConnection)} ` +
+      `| ${echo} ` +
+      `| ${heap} ` +
       `| ${flood} ` +
       `| ${p99} |`
     );
@@ -109,7 +137,7 @@ export function renderTable(results: BenchResults): string {
       `${results.pinned ? ' (servers on CPU 0, load generator on CPU 1)' : ''}. ` +
       `Handshakes at concurrency ${results.plan.concurrency}; echo over ${results.plan.echoConnections} connections; ` +
       `${fixed(results.plan.idleConnections)} idle connections; flood of ${fixed(results.plan.floodCount)} invalid-token handshakes at concurrency ${results.plan.concurrency} (ws servers). ` +
-      `Ratios against the unguarded gateway of the same transport: (a) for ws, (e) for Socket.IO.`,
+      `Ratios against the unguarded gateway of the same transport, (a) for ws and (e) for Socket.IO; (g) against (b), (i) against (h) (the same gateway without cluster).`,
     '',
     '| server | handshakes/s (vs unguarded) | server CPU µs / handshake | handshake p50 / p99 ms | echo msgs/s (vs unguarded) | heap B / idle conn | flood: refused/s (server CPU each) | valid p99 ms: alone → under flood |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -124,8 +152,19 @@ export function renderTable(results: BenchResults): string {
 
 /** Throughput relative to the unguarded gateway of each server's transport, as grouped bars, with each target as a dashed line. */
 export function renderChart(results: BenchResults): string {
-  const names = Object.keys(results.servers) as ServerName[];
-  const colors: Record<ServerName, string> = { a: '#98a2b3', b: '#2e90fa', c: '#f79009', d: '#12b76a', e: '#d0d5dd', f: '#7a5af8' };
+  // The cluster servers (g-i) have a table of their own; the chart compares the transports.
+  const names = (Object.keys(results.servers) as ServerName[]).filter((name) => !HANDSHAKES_ONLY.has(name));
+  const colors: Record<ServerName, string> = {
+    a: '#98a2b3',
+    b: '#2e90fa',
+    c: '#f79009',
+    d: '#12b76a',
+    e: '#d0d5dd',
+    f: '#7a5af8',
+    g: '#53b1fd',
+    h: '#1570ef',
+    i: '#175cd3',
+  };
   const relative = (name: ServerName, key: 'handshakesPerSecond' | 'echoPerSecond') =>
     ratio(results.medians[name][key], results.medians[BASELINE_OF[name]][key]);
   const groups = [

@@ -12,7 +12,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { measureRevocationList, measurePropagation, type ClusterFigures } from './cluster.bench.js';
 import {
+  HANDSHAKES_ONLY,
   invalidToken,
   SERVERS,
   TRANSPORT_OF,
@@ -34,7 +37,7 @@ const option = (name: string) => {
 const profiled = option('--profile') as ServerName | undefined;
 /** --only handshakes,flood: run some of the measurements (to profile one workload). */
 const only = option('--only')?.split(',');
-const measuring = (metric: 'handshakes' | 'echo' | 'memory' | 'flood') => !only || only.includes(metric);
+const measuring = (metric: 'handshakes' | 'echo' | 'memory' | 'flood' | 'cluster') => !only || only.includes(metric);
 
 const plan = quick
   ? { rounds: 1, warmupMs: 500, handshakeMs: 1500, echoMs: 1500, idleConnections: 2000, floodCount: 3000, baselineProbes: 200 }
@@ -48,10 +51,15 @@ const outDir = join(root, 'bench/results', quick ? 'quick' : '');
 mkdirSync(join(outDir, 'profiles'), { recursive: true });
 
 const pin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0 && cpus().length >= 2;
+/** The cluster servers (g, i) and the propagation nodes share one throw-away redis-server (Debian's), pinned beside the load generator. */
+const redis = await startRedis();
 function start(cpu: number, script: string, scriptArgs: string[], nodeArgs: string[] = []): ChildProcess {
   const command = [process.execPath, ...nodeArgs, join(root, 'dist-bench/bench', script), ...scriptArgs];
   const [file, ...rest] = pin ? ['taskset', '-c', String(cpu), ...command] : command;
-  return spawn(file!, rest, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' } });
+  return spawn(file!, rest, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_OPTIONS: '', REDIS_SOCKET: redis.socket },
+  });
 }
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
@@ -71,7 +79,7 @@ interface BenchServer {
   process: ChildProcess;
 }
 
-async function startServer(name: ServerName): Promise<BenchServer> {
+async function startServer(name: ServerName | 'node'): Promise<BenchServer> {
   const profile =
     name === profiled
       ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${join(outDir, 'profiles')}`, `--cpu-prof-name=${name}.cpuprofile`]
@@ -121,7 +129,7 @@ type Sample = {
 };
 const samples = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<ServerName, Array<Partial<Sample>>>;
 /** The invalid-token flood is measured on the ws servers: it is about the cost of a refusal, the same core on both. */
-const flooded = (name: ServerName) => TRANSPORT_OF[name] === 'ws';
+const flooded = (name: ServerName) => TRANSPORT_OF[name] === 'ws' && !HANDSHAKES_ONLY.has(name);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 log(`nest-ws-auth benchmark: ${quick ? 'quick' : 'full'}, ${plan.rounds} round(s), ${cpus().length} CPUs${pin ? ', pinned' : ''}`);
@@ -133,7 +141,9 @@ if (only) {
 for (const name of names) {
   const transport = TRANSPORT_OF[name];
   await load({ type: 'handshakes', transport, port: servers[name].port, token, concurrency: CONCURRENCY, durationMs: plan.warmupMs });
-  await load({ type: 'echo', transport, port: servers[name].port, token, connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
+  if (!HANDSHAKES_ONLY.has(name)) {
+    await load({ type: 'echo', transport, port: servers[name].port, token, connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
+  }
 }
 
 for (let round = 0; round < plan.rounds; round += 1) {
@@ -161,7 +171,8 @@ for (let round = 0; round < plan.rounds; round += 1) {
         `${sample[name].handshakeCpuMicros!.toFixed(0)} µs server CPU each`,
     );
   }
-  for (const name of measuring('echo') ? order : []) {
+  const full = order.filter((name) => !HANDSHAKES_ONLY.has(name));
+  for (const name of measuring('echo') ? full : []) {
     const { perSecond } = await load<{ perSecond: number }>({
       type: 'echo',
       transport: TRANSPORT_OF[name],
@@ -174,7 +185,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
     sample[name].echoPerSecond = perSecond;
     log(`round ${round + 1} ${name}: ${perSecond.toFixed(0)} echo messages/s`);
   }
-  for (const name of measuring('memory') ? order : []) {
+  for (const name of measuring('memory') ? full : []) {
     const before = await servers[name].ask({ type: 'memory' });
     const { opened } = await load<{ opened: number }>({
       type: 'open-idle',
@@ -224,13 +235,30 @@ await Promise.all(
     await exited;
   }),
 );
+
+/** Revocation across nodes: three node processes, the time from revokeUser() on A to the close on B and C. */
+let cluster: ClusterFigures | undefined;
+if (measuring('cluster')) {
+  const nodes = await Promise.all([0, 1, 2].map(() => startServer('node')));
+  cluster = {
+    propagation: await measurePropagation(nodes, quick ? 50 : 200),
+    revocationList: measureRevocationList(100_000),
+  };
+  log(
+    `revocation propagation over ${cluster.propagation.count}: p50 ${cluster.propagation.p50Ms.toFixed(2)} ms, p99 ${cluster.propagation.p99Ms.toFixed(2)} ms; ` +
+      `100,000 revoked users: ${cluster.revocationList.bytesPerEntry.toFixed(0)} B each, a check ${cluster.revocationList.checkNs.toFixed(0)} ns`,
+  );
+  await Promise.all(nodes.map((node) => node.ask({ type: 'stop' }).catch(() => undefined)));
+}
 loader.kill();
+await redis.stop();
 
 if (only) {
   process.exit(0);
 }
 
 const median = (values: number[]) => {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -238,7 +266,8 @@ const median = (values: number[]) => {
 const medians = Object.fromEntries(
   names.map((name) => {
     const rounds = samples[name] as Sample[];
-    const pick = (read: (sample: Sample) => number) => median(rounds.map(read));
+    // Servers measured on handshakes only have no echo or memory figures: NaN, shown as —.
+    const pick = (read: (sample: Sample) => number) => median(rounds.map(read).filter(Number.isFinite));
     const pickFlood = (read: (sample: Sample) => number) => (flooded(name) ? pick(read) : NaN);
     const value: Medians = {
       handshakesPerSecond: pick((sample) => sample.handshakes.perSecond),
@@ -267,7 +296,8 @@ const results: BenchResults = {
   plan: { ...plan, concurrency: CONCURRENCY, echoConnections: ECHO_CONNECTIONS, echoInFlight: ECHO_IN_FLIGHT },
   servers: SERVERS,
   medians,
-  targets: evaluateTargets(medians, plan.idleConnections),
+  cluster,
+  targets: evaluateTargets(medians, plan.idleConnections, cluster),
   samples,
 };
 const table = renderTable(results);
