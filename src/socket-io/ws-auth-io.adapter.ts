@@ -9,6 +9,7 @@ import type { RefreshDecision } from '../core/token.refresher.js';
 import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
 import { HandshakeRejection, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
 import { gatewayOf, guardedGatewayOf, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
+import { gatedHandler } from '../message-handlers.gate.js';
 import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
 import { connectionLink, ioTransport } from './io.transport.js';
 
@@ -94,7 +95,7 @@ export class WsAuthIoAdapter extends IoAdapter {
       handlers = [
         ...handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT),
         this.refreshHandlerFor(socket),
-      ];
+      ].map(gatedHandler(socket));
     }
     super.bindMessageHandlers(socket, handlers, transform);
   }
@@ -111,7 +112,12 @@ export class WsAuthIoAdapter extends IoAdapter {
           next();
         }
       };
-      const handshake = { request: socket.request, authToken: socket.handshake.auth?.token, link: connectionLink(socket) };
+      const handshake = {
+        request: socket.request,
+        authToken: socket.handshake.auth?.token,
+        remoteAddress: socket.handshake.address,
+        link: connectionLink(socket),
+      };
       const verdict = authenticator.authenticate(handshake, policy);
       if (isPromiseLike(verdict)) {
         void verdict.then(answer);
@@ -137,13 +143,21 @@ export class WsAuthIoAdapter extends IoAdapter {
     this.services!.registry.accept(socket, handshake, ioTransport);
   }
 
-  /** `connect_error` of a refused handshake: `err.message`, and `err.data = { status, message }`. */
+  /**
+   * `connect_error` of a refused handshake: `err.message`, and `err.data = { status, message }`
+   * (plus `retryAfter`, in seconds, for the 429 of the failed-handshake limit).
+   */
   protected refusalOf(rejection: HandshakeRejection): ExtendedError {
     let error = this.refusals.get(rejection);
     if (!error) {
       // A plain object, not an Error: Socket.IO only reads message and data, and a
       // stack trace per refused client would make refusals dearer.
-      error = { message: rejection.message, data: { status: rejection.status, message: rejection.message } } as ExtendedError;
+      const data = {
+        status: rejection.status,
+        message: rejection.message,
+        ...(rejection.retryAfter !== undefined && { retryAfter: rejection.retryAfter }),
+      };
+      error = { message: rejection.message, data } as ExtendedError;
       this.refusals.set(rejection, error);
     }
     return error;

@@ -8,6 +8,7 @@ import type { GatewayPolicy } from '../core/handshake.interfaces.js';
 import { WS_AUTH_REFRESH_EVENT } from '../ws-auth.constants.js';
 import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
 import { gatewayOf, guardedGatewayOf, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
+import { gatedHandler } from '../message-handlers.gate.js';
 import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
 import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.selector.js';
 import { WsTokenRefreshHandler } from './token-refresh.handler.js';
@@ -95,7 +96,7 @@ export class WsAuthAdapter extends WsAdapter {
       handlers = [
         ...handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT),
         this.binding.refreshHandler.handlerFor(client),
-      ];
+      ].map(gatedHandler(client));
     }
     super.bindMessageHandlers(client, handlers, transform);
   }
