@@ -11,6 +11,7 @@ export { WsAuthGateway, type WsAuthGatewayMetadata } from './ws-auth-gateway.dec
 export { WsAuthModule } from './ws-auth.module.js';
 export { InjectWsAuthOptions, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
 export type {
+  FailedHandshakesOptions,
   JwtClaims,
   ResolveUser,
   SessionMiddleware,

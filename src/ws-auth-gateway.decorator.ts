@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type GatewayMetadata, WebSocketGateway } from '@nestjs/websockets';
+import { gateMessageHandlers } from './message-handlers.gate.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
 import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
@@ -43,6 +44,7 @@ export function WsAuthGateway(
     const guarded: GuardedGateway = { auth, ...(gatewayOptions.namespace !== undefined && { namespace: gatewayOptions.namespace }) };
     Reflect.defineMetadata(WS_AUTH_GATEWAY_METADATA, guarded, target);
     refuseUnservedNamespaceAfterInit(target);
+    gateMessageHandlers(target);
     WebSocketGateway(port, {
       ...gatewayOptions,
       [WS_AUTH_GATEWAY]: target,

@@ -41,6 +41,20 @@ export interface WsAuthJwtOptions {
   /** PEM public key (or `KeyObject`) for `RS*`, `PS*` and `ES*` algorithms. */
   publicKey?: string | Buffer | KeyObject;
   /**
+   * The issuer's JSON Web Key Set (`https://issuer/.well-known/jwks.json`), instead of
+   * `secret`/`publicKey`: each token is verified with the key its `kid` (and `alg`)
+   * names. Keys are fetched once and cached (jose's `createRemoteJWKSet`); an unknown
+   * `kid` refetches the set at most once per `jwksCooldownMs`, so rotation needs no
+   * restart. `https` is required, except on loopback hosts. While the set cannot be
+   * fetched, handshakes get 503 `Key set unavailable`. `algorithms` must be `RS*`,
+   * `PS*` or `ES*` (several families allowed: the key set says which key is which).
+   */
+  jwksUri?: string | URL;
+  /** Least time between two fetches of the key set caused by an unknown `kid`. @default 30000 */
+  jwksCooldownMs?: number;
+  /** Deadline of one fetch of the key set. @default 5000 */
+  jwksTimeoutMs?: number;
+  /**
    * Required: the algorithms tokens may be signed with, from one family that
    * matches the key. `none` is refused.
    */
@@ -142,6 +156,38 @@ export interface WsAuthModuleOptions<User = any> {
    * the user is whoever passport's session serializer restores.
    */
   session?: SessionMiddleware;
+  /**
+   * Limit refused handshakes (401 and 403) per client address: after `limit` of
+   * them within `windowSeconds` (counted from the address's first refusal), the
+   * address gets 429 with `Retry-After` (seconds), before any strategy runs, until
+   * the window ends. `true` takes the defaults. Successful handshakes do not reset
+   * the count. IPv6 addresses count by /64.
+   * @default off
+   */
+  failedHandshakes?: boolean | FailedHandshakesOptions;
+  /**
+   * The proxies in front of the app, for the client address `failedHandshakes`
+   * counts: `true` is one proxy, a number that many. The address is the entry of
+   * `X-Forwarded-For` the outermost trusted proxy appended (the rightmost one with a
+   * single proxy): entries left of it are written by the client. With `false` the
+   * header is ignored and the address is the TCP peer's.
+   * @default false
+   */
+  trustProxy?: boolean | number;
+}
+
+/** `WsAuthModuleOptions.failedHandshakes`. */
+export interface FailedHandshakesOptions {
+  /** Refused handshakes an address may have in one window; the next one gets 429. @default 20 */
+  limit?: number;
+  /** Length of a window, from the address's first refusal. @default 60 */
+  windowSeconds?: number;
+  /**
+   * Addresses remembered at once; beyond that the oldest window is forgotten
+   * (about 100 bytes each).
+   * @default 10000
+   */
+  maxAddresses?: number;
 }
 
 /**

@@ -42,6 +42,45 @@ describe('resolveWsAuthOptions', () => {
     expect(() => resolveWsAuthOptions(options)).toThrow(message);
   });
 
+  test('failedHandshakes and trustProxy: off by default, true takes the defaults', () => {
+    expect(resolveWsAuthOptions({ jwt })).toMatchObject({ trustedProxies: 0 });
+    expect(resolveWsAuthOptions({ jwt }).failedHandshakes).toBeUndefined();
+    expect(resolveWsAuthOptions({ jwt, failedHandshakes: true, trustProxy: true })).toMatchObject({
+      failedHandshakes: { limit: 20, windowMs: 60_000, maxAddresses: 10_000 },
+      trustedProxies: 1,
+    });
+    expect(resolveWsAuthOptions({ jwt, failedHandshakes: { limit: 5 }, trustProxy: 2 })).toMatchObject({
+      failedHandshakes: { limit: 5, windowMs: 60_000 },
+      trustedProxies: 2,
+    });
+  });
+
+  test.each<[string, WsAuthModuleOptions, RegExp]>([
+    ['a zero limit', { jwt, failedHandshakes: { limit: 0 } }, /failedHandshakes\.limit must be a positive whole number/],
+    ['a fractional window', { jwt, failedHandshakes: { windowSeconds: 0.5 } }, /failedHandshakes\.windowSeconds/],
+    ['a string', { jwt, failedHandshakes: 'yes' as never }, /failedHandshakes must be true or \{ limit, windowSeconds \}/],
+    ['a bad trustProxy', { jwt, trustProxy: 'loopback' as never }, /trustProxy must be true/],
+  ])('refuses %s', (_case, options, message) => {
+    expect(() => resolveWsAuthOptions(options)).toThrow(message);
+  });
+
+  test("the app's rolesOf must return an array of names: anything else holds no role", () => {
+    const { rolesOf } = resolveWsAuthOptions({ jwt, rolesOf: ((user: { role: string }) => user.role) as never });
+    expect(rolesOf({ role: 'sysadmin' })).toEqual([]);
+    expect(resolveWsAuthOptions({ jwt, rolesOf: () => ['a', 1] as never }).rolesOf({})).toEqual([]);
+    expect(resolveWsAuthOptions({ jwt, rolesOf: () => ['a'] }).rolesOf({})).toEqual(['a']);
+    expect(resolveWsAuthOptions({ jwt }).rolesOf({ roles: 'admin' })).toEqual([]);
+  });
+
+  test('the default userId takes strings, safe integers and ids with a string form; not plain objects or arrays', () => {
+    const { userId } = resolveWsAuthOptions({ jwt });
+    expect(userId({ id: 42 })).toBe('42');
+    expect(userId({ id: { toString: () => '64b0c0ffee' } })).toBe('64b0c0ffee');
+    expect(() => userId({ id: { a: 1 } })).toThrow(/does not name one user/);
+    expect(() => userId({ sub: ['a'] })).toThrow(/does not name one user/);
+    expect(() => userId({ id: 1.5 })).toThrow(/does not name one user/);
+  });
+
   test('cookie authentication runs with an allow-list, or with the opt-out spelled out', () => {
     expect(resolveWsAuthOptions({ session, allowedOrigins: ['https://app.example.com'] }).origins).toBeDefined();
     expect(resolveWsAuthOptions({ session, allowAnyOrigin: true }).allowAnyOrigin).toBe(true);

@@ -1,5 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { type JwtSettings, positiveInteger, resolveJwtOptions } from './strategies/jwt-options.resolver.js';
+import type { FailedHandshakesSettings } from './core/failed-handshakes.limiter.js';
 import { OriginAllowList } from './core/origin-allow-list.js';
+import { isRoleList } from './core/roles.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
 import type {
@@ -21,12 +24,17 @@ export interface WsAuthSettings {
   readonly handshakeTimeoutMs: number;
   readonly closeOnExpiry: boolean;
   readonly userId: (user: unknown) => string;
+  /** Always an array of role names: anything else `rolesOf` returns is no role at all (and logged once). */
   readonly rolesOf: (user: unknown) => readonly string[];
   readonly maxConnectionsPerUser: number;
   readonly session?: SessionMiddleware;
   /** How long a revocation without `until` / `expiresAt` is kept, in seconds. */
   readonly revocationTtlSeconds: number;
   readonly cluster?: ClusterSettings;
+  /** Absent: no limit. */
+  readonly failedHandshakes?: FailedHandshakesSettings;
+  /** How many proxies in front of the app append to `X-Forwarded-For`; 0: the header is ignored. */
+  readonly trustedProxies: number;
 }
 
 /** The `cluster` option, validated. */
@@ -40,6 +48,7 @@ export const DEFAULT_STRATEGIES: readonly string[] = ['jwt'];
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_REVOCATION_TTL_SECONDS = 30 * 24 * 3600;
 const DEFAULT_LEASE_TTL_MS = 15_000;
+const DEFAULT_FAILED_HANDSHAKES = { limit: 20, windowSeconds: 60, maxAddresses: 10_000 } as const;
 
 /** Validates the module options once, at start-up, for `forRoot` and `forRootAsync` alike. */
 export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettings {
@@ -55,7 +64,7 @@ export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettin
     handshakeTimeoutMs: handshakeTimeout(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS),
     closeOnExpiry: options.closeOnExpiry ?? true,
     userId: callback(options.userId ?? defaultUserId, 'userId'),
-    rolesOf: callback(options.rolesOf ?? defaultRolesOf, 'rolesOf'),
+    rolesOf: options.rolesOf === undefined ? defaultRolesOf : checkedRolesOf(callback(options.rolesOf, 'rolesOf')),
     maxConnectionsPerUser:
       options.maxConnectionsPerUser === undefined
         ? Infinity
@@ -63,6 +72,8 @@ export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettin
     ...(options.session !== undefined && { session: callback(options.session, 'session') }),
     revocationTtlSeconds: positiveInteger(options.revocationTtlSeconds ?? DEFAULT_REVOCATION_TTL_SECONDS, 'revocationTtlSeconds'),
     ...(options.cluster !== undefined && { cluster: clusterSettings(options.cluster) }),
+    ...failedHandshakes(options.failedHandshakes),
+    trustedProxies: trustedProxies(options.trustProxy),
   };
   if (settings.session) {
     assertOriginChecked(settings, `session (the 'session' strategy)`);
@@ -110,12 +121,92 @@ function defaultUserId(user: unknown): string {
       `the user has neither an id nor a sub, so its connections cannot be grouped. Set the userId option, e.g. userId: (user) => user.email.`,
     );
   }
-  return String(chosen);
+  if (typeof chosen === 'string' || typeof chosen === 'bigint' || Number.isSafeInteger(chosen)) {
+    return String(chosen);
+  }
+  // An object with a string form of its own (a MongoDB ObjectId); a plain object or an
+  // array would turn into '[object Object]' or a list, the same id for different users.
+  if (typeof chosen === 'object' && !Array.isArray(chosen) && chosen.toString !== Object.prototype.toString) {
+    return String(chosen);
+  }
+  throw new WsAuthConfigurationError(
+    `the user's id is ${describe(chosen)}, which does not name one user. Set the userId option to return a string, e.g. userId: (user) => user.email.`,
+  );
 }
+
+const NO_ROLES: readonly string[] = Object.freeze([]);
 
 function defaultRolesOf(user: unknown): readonly string[] {
   const roles = (user as { roles?: unknown } | null | undefined)?.roles;
-  return Array.isArray(roles) ? roles : [];
+  return isRoleList(roles) ? roles : NO_ROLES;
+}
+
+/**
+ * The app's `rolesOf`, held to its contract: an array of role names. Anything
+ * else (a string, whose `includes` would let 'sysadmin' pass for 'admin') holds
+ * no role, so every role check refuses; the first such answer is logged.
+ */
+function checkedRolesOf(rolesOf: (user: unknown) => readonly string[]): (user: unknown) => readonly string[] {
+  let reported = false;
+  return (user) => {
+    const roles: unknown = rolesOf(user);
+    if (isRoleList(roles)) {
+      return roles;
+    }
+    if (!reported) {
+      reported = true;
+      new Logger('WsAuth').error(
+        `the rolesOf option returned ${describe(roles)}, not an array of role names: role checks refuse such users (403). ` +
+          `Return an array, e.g. rolesOf: (user) => [user.role].`,
+      );
+    }
+    return NO_ROLES;
+  };
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) {
+    return 'an array with a non-string entry';
+  }
+  return value === null ? 'null' : `a ${typeof value}`;
+}
+
+function failedHandshakes(value: WsAuthModuleOptions['failedHandshakes']): { failedHandshakes?: FailedHandshakesSettings } {
+  if (value === undefined || value === false) {
+    return {};
+  }
+  const given = value === true ? {} : value;
+  if (typeof given !== 'object' || given === null) {
+    throw new WsAuthConfigurationError(
+      `failedHandshakes must be true or { limit, windowSeconds }, e.g. failedHandshakes: { limit: 20, windowSeconds: 60 }; got ${String(value)}.`,
+    );
+  }
+  const windowSeconds = positiveInteger(given.windowSeconds ?? DEFAULT_FAILED_HANDSHAKES.windowSeconds, 'failedHandshakes.windowSeconds');
+  if (windowSeconds * 1000 > MAX_TIMER_DELAY_MS) {
+    throw new WsAuthConfigurationError(`failedHandshakes.windowSeconds must be at most ${Math.floor(MAX_TIMER_DELAY_MS / 1000)}; got ${windowSeconds}.`);
+  }
+  return {
+    failedHandshakes: {
+      limit: positiveInteger(given.limit ?? DEFAULT_FAILED_HANDSHAKES.limit, 'failedHandshakes.limit'),
+      windowMs: windowSeconds * 1000,
+      maxAddresses: positiveInteger(given.maxAddresses ?? DEFAULT_FAILED_HANDSHAKES.maxAddresses, 'failedHandshakes.maxAddresses'),
+    },
+  };
+}
+
+function trustedProxies(value: unknown): number {
+  if (value === undefined || value === false) {
+    return 0;
+  }
+  if (value === true) {
+    return 1;
+  }
+  if (Number.isSafeInteger(value) && (value as number) >= 0) {
+    return value as number;
+  }
+  throw new WsAuthConfigurationError(
+    `trustProxy must be true (one proxy in front of the app), false, or the number of proxies; got ${String(value)}.`,
+  );
 }
 
 function clusterSettings(cluster: WsAuthClusterOptions): ClusterSettings {

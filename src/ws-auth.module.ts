@@ -3,6 +3,7 @@ import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { SessionStrategy } from './strategies/session.strategy.js';
 import { InMemoryConnectionRegistry } from './core/connection.registry.js';
+import { FailedHandshakesLimiter } from './core/failed-handshakes.limiter.js';
 import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
 import { TokenRefresher } from './core/token.refresher.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
@@ -49,6 +50,12 @@ import { WsRolesGuard } from './ws-roles.guard.js';
       inject: [WS_AUTH_SETTINGS],
       useFactory: ({ cluster, handshakeTimeoutMs }: WsAuthSettings) =>
         cluster ? new RedisClusterLink(cluster, handshakeTimeoutMs) : null,
+    },
+    {
+      provide: FailedHandshakesLimiter,
+      inject: [WS_AUTH_SETTINGS],
+      useFactory: ({ failedHandshakes }: WsAuthSettings) =>
+        failedHandshakes ? new FailedHandshakesLimiter(failedHandshakes) : null,
     },
     { provide: CONNECTION_REGISTRY, useClass: InMemoryConnectionRegistry },
     RevocationService,

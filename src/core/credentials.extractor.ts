@@ -21,6 +21,7 @@ const SEVERAL_PROTOCOL_TOKENS = malformed('Offer one bearer.<token> subprotocol,
 const REPEATED_QUERY_TOKEN = malformed('Send the token query parameter once.');
 const TOKEN_IN_SEVERAL_PLACES = malformed('Send the token in one place only: header, subprotocol, query or auth.');
 const AUTH_TOKEN_NOT_A_STRING = malformed('auth.token must be a string.');
+const SEVERAL_AUTHORIZATION_HEADERS = malformed('Send one Authorization header.');
 
 /**
  * The credentials of a handshake: `Authorization: Bearer <token>`, one
@@ -53,6 +54,10 @@ export function isTokenProtocol(protocol: string): boolean {
 
 function extract(request: IncomingMessage, cookieName: string | undefined): Credentials {
   const { authorization, cookie } = request.headers;
+  // Node keeps only the first Authorization header in request.headers; the others are in rawHeaders.
+  if (authorization !== undefined && authorizationHeaders(request.rawHeaders) > 1) {
+    return SEVERAL_AUTHORIZATION_HEADERS;
+  }
   const fromHeader = authorization === undefined ? undefined : bearerToken(authorization);
   const fromProtocol = protocolTokens(request.headers['sec-websocket-protocol']);
   const fromQuery = queryTokens(request.url);
@@ -82,6 +87,19 @@ function extract(request: IncomingMessage, cookieName: string | undefined): Cred
     return { source: 'cookie', token: fromCookie, presented: true };
   }
   return authorization === undefined ? NONE : AUTHORIZATION_ONLY;
+}
+
+function authorizationHeaders(rawHeaders: readonly string[] | undefined): number {
+  let count = 0;
+  if (rawHeaders) {
+    for (let index = 0; index < rawHeaders.length; index += 2) {
+      const name = rawHeaders[index]!;
+      if (name.length === 13 && name.toLowerCase() === 'authorization') {
+        count += 1;
+      }
+    }
+  }
+  return count;
 }
 
 /** RFC 7235: the scheme is case-insensitive; anything but Bearer (Basic, ...) is not a token. */

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import passport, { type Strategy } from 'passport';
 import { type Credentials, readCredentials } from './credentials.extractor.js';
+import { clientAddress, FailedHandshakesLimiter } from './failed-handshakes.limiter.js';
+import { LogThrottle } from './log-throttle.js';
 import { HandshakeDeadlines } from './handshake-deadlines.js';
-import { isPromiseLike, type MaybePromise } from './maybe-promise.js';
+import { isPromiseLike, type MaybePromise, settle } from './maybe-promise.js';
 import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { SessionStrategy } from '../strategies/session.strategy.js';
 import {
@@ -11,7 +13,7 @@ import {
   runPassportStrategy,
   type StrategyOutcome,
 } from '../strategies/passport-strategy.runner.js';
-import { HandshakeRejection, loggable, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { HandshakeRejection, loggable, ServiceUnavailableError, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
 import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { ConnectionRegistry } from './connection.registry.js';
 import type {
@@ -69,6 +71,11 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
   private readonly deadlines: HandshakeDeadlines;
   private readonly unauthorizedAnswers = new Map<string, HandshakeRejection>();
   private readonly tooManyConnections: HandshakeRejection;
+  /** 429s of the failed-handshake limit, by Retry-After seconds. */
+  private readonly tooManyFailures = new Map<number, HandshakeRejection>();
+  private readonly unavailable = new Map<string, HandshakeRejection>();
+  /** Warnings that a flood would repeat (timeouts, a key set down): a few lines a minute per gateway. */
+  private readonly warnings = new LogThrottle((line) => this.logger.warn(line));
 
   constructor(
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
@@ -76,6 +83,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     private readonly revocations: RevocationService,
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
     @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
+    @Inject(FailedHandshakesLimiter) private readonly limiter: FailedHandshakesLimiter | null,
   ) {
     this.deadlines = new HandshakeDeadlines(settings.handshakeTimeoutMs);
     this.tooManyConnections = new HandshakeRejection(
@@ -123,13 +131,31 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
    * this deadline is the only one.
    */
   authenticate(handshake: HandshakeRequest, policy: GatewayPolicy): Outcome {
+    if (!this.limiter) {
+      return this.authenticateOnce(handshake, policy);
+    }
+    // Before any strategy runs: an address over the limit costs nothing more.
+    const address = clientAddress(handshake.request, handshake.remoteAddress, this.settings.trustedProxies);
+    const retryAfter = this.limiter.retryAfter(address);
+    if (retryAfter !== undefined) {
+      return this.tooManyFailuresFor(retryAfter);
+    }
+    return settle(this.authenticateOnce(handshake, policy), (verdict) => {
+      if (verdict instanceof HandshakeRejection && (verdict.status === 401 || verdict.status === 403)) {
+        this.limiter!.recordFailure(address);
+      }
+      return verdict;
+    });
+  }
+
+  private authenticateOnce(handshake: HandshakeRequest, policy: GatewayPolicy): Outcome {
     let credentials: Credentials | undefined;
     let verdict: Outcome;
     try {
       credentials = this.credentialsOf(handshake);
       verdict = this.judge({ ...handshake, startedAt: performance.now() }, policy, credentials);
     } catch (error) {
-      return this.serverError(policy, 'failed', error, credentials);
+      return this.serverError(policy, 'failed', error, handshake, credentials);
     }
     if (!isPromiseLike(verdict)) {
       return verdict;
@@ -137,7 +163,8 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     return new Promise<Verdict>((resolve) => {
       const pending = this.deadlines.start((why) => {
         if (why === 'timeout') {
-          this.logger.warn(
+          this.warnings.report(
+            `${policy.gateway} timeout`,
             `${policy.gateway}: authentication took longer than handshakeTimeoutMs (${this.settings.handshakeTimeoutMs} ms); answered 503.`,
           );
         }
@@ -151,7 +178,8 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
             settled.reservation?.release(); // answered 503 already
           }
         },
-        (error: unknown) => this.deadlines.finish(pending) && resolve(this.serverError(policy, 'failed', error, credentials)),
+        (error: unknown) =>
+          this.deadlines.finish(pending) && resolve(this.serverError(policy, 'failed', error, handshake, credentials)),
       );
     });
   }
@@ -159,6 +187,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
   /** The app is closing: handshakes still authenticating get their answer now (503), not never. */
   onModuleDestroy(): void {
     this.deadlines.interruptAll();
+    this.warnings.stop();
   }
 
   private credentialsOf({ request, authToken }: HandshakeRequest): Credentials {
@@ -218,7 +247,9 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
       case 'success':
         return this.admit(handshake, policy, outcome.user, outcome.info, credentials);
       case 'error':
-        return this.serverError(policy, `strategy "${name}" failed`, outcome.error, credentials);
+        return outcome.error instanceof ServiceUnavailableError
+          ? this.serviceUnavailable(policy, name, outcome.error, handshake, credentials)
+          : this.serverError(policy, `strategy "${name}" failed`, outcome.error, handshake, credentials);
       default:
         failures.push(outcome.challenge);
         return undefined;
@@ -239,7 +270,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
       }
       userId = this.settings.userId(user);
     } catch (error) {
-      return this.serverError(policy, 'userId/rolesOf failed', error, credentials);
+      return this.serverError(policy, 'userId/rolesOf failed', error, handshake, credentials);
     }
     const { exp, iat, jti } = (info ?? {}) as { exp?: unknown; iat?: unknown; jti?: unknown };
     const credential: IssuedCredential = {
@@ -307,9 +338,42 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     policy: GatewayPolicy,
     what: string,
     error: unknown,
+    handshake: HandshakeRequest,
     credentials: Credentials | undefined,
   ): HandshakeRejection {
-    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${loggable(error, credentials?.token)}`);
+    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${loggable(error, credentials?.token, handshake.request)}`);
     return AUTHENTICATION_FAILED;
+  }
+
+  /** A service the strategy needs is down (the issuer's key set): 503, logged a few times a minute at most. */
+  private serviceUnavailable(
+    policy: GatewayPolicy,
+    name: string,
+    error: ServiceUnavailableError,
+    handshake: HandshakeRequest,
+    credentials: Credentials,
+  ): HandshakeRejection {
+    this.warnings.report(
+      `${policy.gateway} ${name} unavailable`,
+      `${policy.gateway}: strategy "${name}": ${error.message}; answered 503. ${loggable(error.cause, credentials.token, handshake.request)}`,
+    );
+    let rejection = this.unavailable.get(error.message);
+    if (!rejection) {
+      rejection = new HandshakeRejection(503, error.message);
+      if (this.unavailable.size < 16) {
+        this.unavailable.set(error.message, rejection);
+      }
+    }
+    return rejection;
+  }
+
+  /** 429 of the failed-handshake limit; one answer per Retry-After value. */
+  private tooManyFailuresFor(retryAfter: number): HandshakeRejection {
+    let rejection = this.tooManyFailures.get(retryAfter);
+    if (!rejection) {
+      rejection = new HandshakeRejection(429, 'Too many failed handshakes', {}, retryAfter);
+      this.tooManyFailures.set(retryAfter, rejection);
+    }
+    return rejection;
   }
 }

@@ -39,6 +39,8 @@ export interface HandshakeRequest {
   readonly request: IncomingMessage;
   /** A token the transport carries outside HTTP: Socket.IO's `handshake.auth.token`. */
   readonly authToken?: unknown;
+  /** The client's address as the transport saw it; default: `request.socket.remoteAddress`. */
+  readonly remoteAddress?: string;
   readonly link: HandshakeLink;
 }
 

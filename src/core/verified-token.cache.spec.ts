@@ -38,3 +38,16 @@ test('only the exact token is found', () => {
   expect(cache.get('header.payload.signaturf')).toBeUndefined();
   expect(cache.get('header.payload.signature ')).toBeUndefined();
 });
+
+test('a hit is a deep copy: arrays and objects in the claims are not shared between hits', () => {
+  const cache = new VerifiedTokenCache(10, 0, clock);
+  const claims = { sub: 'alice', exp: seconds() + 60, roles: ['admin'], org: { teams: ['a'] } };
+  cache.set('token', claims);
+  claims.roles.push('changed after set');
+  const first = cache.get('token') as typeof claims;
+  const second = cache.get('token') as typeof claims;
+  expect(first.roles).not.toBe(second.roles);
+  first.roles.push('root');
+  first.org.teams.push('b');
+  expect(cache.get('token')).toEqual({ sub: 'alice', exp: seconds() + 60, roles: ['admin'], org: { teams: ['a'] } });
+});

@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import { markClosed } from '../core/closed-clients.js';
 import type { ClientTransport } from '../core/connection.registry.js';
 import type { HandshakeLink } from '../core/handshake.interfaces.js';
 import { WS_AUTH_CLOSED_EVENT } from '../ws-auth.constants.js';
@@ -21,6 +22,7 @@ export const ioTransport: ClientTransport<Socket> = {
     socket.data.user = user;
   },
   close: (socket, code, reason) => {
+    markClosed(socket);
     socket.emit(WS_AUTH_CLOSED_EVENT, { code, reason });
     socket.disconnect(true);
   },

@@ -132,7 +132,12 @@ export class WsAuthIoAdapter extends IoAdapter {
           next();
         }
       };
-      const handshake = { request: socket.request, authToken: socket.handshake.auth?.token, link: connectionLink(socket) };
+      const handshake = {
+        request: socket.request,
+        authToken: socket.handshake.auth?.token,
+        remoteAddress: socket.handshake.address,
+        link: connectionLink(socket),
+      };
       const verdict = authenticator.authenticate(handshake, policy);
       if (isPromiseLike(verdict)) {
         void verdict.then(answer);
@@ -158,13 +163,21 @@ export class WsAuthIoAdapter extends IoAdapter {
     socket.on(WS_AUTH_REFRESH_EVENT, this.onRefresh);
   }
 
-  /** `connect_error` of a refused handshake: `err.message`, and `err.data = { status, message }`. */
+  /**
+   * `connect_error` of a refused handshake: `err.message`, and `err.data = { status, message }`
+   * (plus `retryAfter`, in seconds, for the 429 of the failed-handshake limit).
+   */
   protected refusalOf(rejection: HandshakeRejection): ExtendedError {
     let error = this.refusals.get(rejection);
     if (!error) {
       // A plain object, not an Error: Socket.IO only reads message and data, and a
       // stack trace per refused client would make refusals dearer.
-      error = { message: rejection.message, data: { status: rejection.status, message: rejection.message } } as ExtendedError;
+      const data = {
+        status: rejection.status,
+        message: rejection.message,
+        ...(rejection.retryAfter !== undefined && { retryAfter: rejection.retryAfter }),
+      };
+      error = { message: rejection.message, data } as ExtendedError;
       this.refusals.set(rejection, error);
     }
     return error;

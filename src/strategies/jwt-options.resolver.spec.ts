@@ -13,8 +13,8 @@ const pem = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }) as s
 describe('resolveJwtOptions', () => {
   test('turns a string secret into a secret KeyObject once', () => {
     const settings = resolveJwtOptions({ secret: SECRET_32, algorithms: ['HS256'] });
-    expect(settings.key).toBeInstanceOf(KeyObject);
-    expect(settings.key.type).toBe('secret');
+    expect(settings.key!).toBeInstanceOf(KeyObject);
+    expect(settings.key!.type).toBe('secret');
     expect(settings.verifyOptions).toEqual({ algorithms: ['HS256'], clockTolerance: 0 });
     expect(settings.maxTokenBytes).toBe(8192);
   });
@@ -34,8 +34,8 @@ describe('resolveJwtOptions', () => {
   });
 
   test('takes PEM public keys for RS256 and ES256', () => {
-    expect(resolveJwtOptions({ publicKey: pem(rsa.publicKey), algorithms: ['RS256', 'PS256'] }).key.asymmetricKeyType).toBe('rsa');
-    expect(resolveJwtOptions({ publicKey: p256.publicKey, algorithms: ['ES256'] }).key.asymmetricKeyType).toBe('ec');
+    expect(resolveJwtOptions({ publicKey: pem(rsa.publicKey), algorithms: ['RS256', 'PS256'] }).key!.asymmetricKeyType).toBe('rsa');
+    expect(resolveJwtOptions({ publicKey: p256.publicKey, algorithms: ['ES256'] }).key!.asymmetricKeyType).toBe('ec');
   });
 
   test.each<[string, Partial<WsAuthJwtOptions>, RegExp]>([
@@ -70,5 +70,29 @@ describe('resolveJwtOptions', () => {
   test('accepts a secret KeyObject of the right size', () => {
     const key = createSecretKey(Buffer.alloc(48, 7));
     expect(resolveJwtOptions({ secret: key, algorithms: ['HS384'] }).key).toBe(key);
+  });
+});
+
+describe('jwt.jwksUri', () => {
+  test('https, or http on a loopback host; cooldown and timeout defaults', () => {
+    expect(resolveJwtOptions({ jwksUri: 'https://issuer.example.com/.well-known/jwks.json', algorithms: ['RS256'] }).jwks).toEqual({
+      url: new URL('https://issuer.example.com/.well-known/jwks.json'),
+      cooldownMs: 30_000,
+      timeoutMs: 5_000,
+    });
+    for (const host of ['127.0.0.1:8080', '127.1.2.3', 'localhost:3000', '[::1]:9000']) {
+      expect(resolveJwtOptions({ jwksUri: `http://${host}/jwks.json`, algorithms: ['ES256', 'RS256'], jwksCooldownMs: 0 }).jwks?.cooldownMs).toBe(0);
+    }
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['http to another host', { jwksUri: 'http://issuer.example.com/jwks.json' }, /jwt\.jwksUri must be an https URL .*loopback/],
+    ['http to a host that looks local', { jwksUri: 'http://127.0.0.1.evil.com/jwks.json' }, /must be an https URL/],
+    ['no URL', { jwksUri: 'issuer/jwks' }, /jwt\.jwksUri is not a URL/],
+    ['a secret too', { jwksUri: 'https://issuer/jwks', secret: 'x'.repeat(32) }, /jwt\.secret and jwt\.jwksUri are both set/],
+    ['HMAC algorithms', { jwksUri: 'https://issuer/jwks', algorithms: ['HS256'] }, /HMAC algorithms, which a JSON Web Key Set/],
+    ['a negative cooldown', { jwksUri: 'https://issuer/jwks', jwksCooldownMs: -1 }, /jwt\.jwksCooldownMs/],
+  ])('refuses %s', (_case, options, message) => {
+    expect(() => resolveJwtOptions({ algorithms: ['RS256'], ...options } as never)).toThrow(message);
   });
 });

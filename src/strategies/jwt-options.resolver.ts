@@ -3,9 +3,19 @@ import type { Algorithm, VerifyOptions } from 'jsonwebtoken';
 import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
 import type { WsAuthJwtOptions } from '../ws-auth-module-options.interface.js';
 
+/** Where the built-in `jwt` strategy fetches its keys from (`jwt.jwksUri`). */
+export interface JwksSettings {
+  readonly url: URL;
+  readonly cooldownMs: number;
+  readonly timeoutMs: number;
+}
+
 /** The built-in `jwt` strategy's options, validated, with the key parsed once. */
 export interface JwtSettings {
-  readonly key: KeyObject;
+  /** The key of `secret` or `publicKey`; absent with `jwks`. */
+  readonly key?: KeyObject;
+  /** The key set of `jwksUri`; absent with `key`. */
+  readonly jwks?: JwksSettings;
   readonly verifyOptions: VerifyOptions & { algorithms: Algorithm[] };
   readonly clockTolerance: number;
   readonly maxTokenBytes: number;
@@ -42,9 +52,11 @@ const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = {
   ES512: { family: 'EC', keyTypes: ['ec'], curve: 'secp521r1' },
 };
 
-const MIN_RSA_BITS = 2048;
+export const MIN_RSA_BITS = 2048;
 const DEFAULT_MAX_TOKEN_BYTES = 8192;
 const DEFAULT_CACHE_SIZE = 1000;
+const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
 
 /**
  * Validates the `jwt` options the RFC 8725 way and turns the key into a
@@ -55,12 +67,15 @@ export function resolveJwtOptions(jwt: WsAuthJwtOptions): JwtSettings {
   if (typeof jwt !== 'object' || jwt === null) {
     throw new WsAuthConfigurationError(`jwt must be an object such as { secret, algorithms: ['HS256'] }.`);
   }
-  const specs = algorithmSpecs(jwt.algorithms);
+  const jwks = jwt.jwksUri !== undefined;
+  const specs = algorithmSpecs(jwt.algorithms, jwks);
   const family = specs[0]!.family;
-  const key = family === 'HMAC' ? secretKey(jwt, specs) : publicKey(jwt, specs);
+  const keys = jwks
+    ? { jwks: jwksSettings(jwt) }
+    : { key: family === 'HMAC' ? secretKey(jwt, specs) : publicKey(jwt, specs) };
   const clockTolerance = nonNegative(jwt.clockTolerance ?? 0, 'jwt.clockTolerance');
   return {
-    key,
+    ...keys,
     verifyOptions: {
       algorithms: [...jwt.algorithms],
       ...(jwt.issuer !== undefined && { issuer: stringOrList(jwt.issuer, 'jwt.issuer') }),
@@ -74,7 +89,7 @@ export function resolveJwtOptions(jwt: WsAuthJwtOptions): JwtSettings {
   };
 }
 
-function algorithmSpecs(algorithms: unknown): AlgorithmSpec[] {
+function algorithmSpecs(algorithms: unknown, jwks: boolean): AlgorithmSpec[] {
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
     throw new WsAuthConfigurationError(
       `jwt.algorithms is required: pin the algorithms your tokens are signed with, e.g. algorithms: ['HS256'] (RFC 8725 §3.1).`,
@@ -93,6 +108,16 @@ function algorithmSpecs(algorithms: unknown): AlgorithmSpec[] {
     return spec;
   });
   const families = new Set(specs.map((spec) => spec.family));
+  if (jwks) {
+    // A key set holds one key per algorithm family; each token's key is chosen by its alg and kid.
+    if (families.has('HMAC')) {
+      throw new WsAuthConfigurationError(
+        `jwt.algorithms has HMAC algorithms, which a JSON Web Key Set (jwt.jwksUri) cannot serve: secrets are not published. ` +
+          `Use RS*, PS* or ES* algorithms with jwksUri, or jwt.secret for HMAC.`,
+      );
+    }
+    return specs;
+  }
   if (families.size > 1) {
     throw new WsAuthConfigurationError(
       `jwt.algorithms mixes ${[...families].join(' and ')} algorithms; one key serves one family (RFC 8725 §3.1). Keep one family.`,
@@ -203,4 +228,46 @@ function nonNegative(value: unknown, option: string): number {
     throw new WsAuthConfigurationError(`${option} must be a number of seconds, 0 or more; got ${String(value)}.`);
   }
   return value;
+}
+
+/**
+ * `jwt.jwksUri`: https only, except on loopback hosts (a local issuer, tests);
+ * never together with a static key.
+ */
+function jwksSettings(jwt: WsAuthJwtOptions): JwksSettings {
+  for (const option of ['secret', 'publicKey'] as const) {
+    if (jwt[option] !== undefined) {
+      throw new WsAuthConfigurationError(`jwt.${option} and jwt.jwksUri are both set: keys come from one place. Keep one of them.`);
+    }
+  }
+  let url: URL;
+  try {
+    url = new URL(String(jwt.jwksUri));
+  } catch {
+    throw new WsAuthConfigurationError(
+      `jwt.jwksUri is not a URL: ${String(jwt.jwksUri)}. Give the issuer's key set, e.g. 'https://issuer.example.com/.well-known/jwks.json'.`,
+    );
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw new WsAuthConfigurationError(
+      `jwt.jwksUri must be an https URL (got ${url.protocol}//${url.host}): keys fetched in the clear can be replaced on the way. ` +
+        `Only loopback hosts (localhost, 127.0.0.0/8, [::1]) may use http.`,
+    );
+  }
+  return {
+    url,
+    cooldownMs: nonNegativeInteger(jwt.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS, 'jwt.jwksCooldownMs'),
+    timeoutMs: positiveInteger(jwt.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS, 'jwt.jwksTimeoutMs'),
+  };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+function nonNegativeInteger(value: unknown, option: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new WsAuthConfigurationError(`${option} must be a whole number of milliseconds, 0 or more; got ${String(value)}.`);
+  }
+  return value as number;
 }

@@ -30,6 +30,15 @@ describe('JwtStrategy', () => {
     expect(await strategy.verify(token)).toEqual(new AuthFailure(message));
   });
 
+  test.each([
+    ['crit', jwt.sign({ sub: 'a', exp: exp() }, SECRET, { header: { alg: 'HS256', crit: ['exp'] } as never }), 'Invalid token'],
+    ['a sub that is an object', jwt.sign({ sub: { id: 'a' }, exp: exp() } as never, SECRET), 'Token sub is not a non-empty string'],
+    ['a sub that is a number', jwt.sign({ sub: 7, exp: exp() } as never, SECRET), 'Token sub is not a non-empty string'],
+  ])('refuses %s at the handshake and on refresh', async (_case, token, message) => {
+    expect(await run(strategy, bearer(token))).toEqual({ kind: 'fail', challenge: new AuthFailure(message) });
+    expect(await strategy.verify(token)).toEqual(new AuthFailure(message));
+  });
+
   test('no token: a failure that says nothing was presented', async () => {
     const outcome = await run(strategy, { url: '/', headers: {} } as IncomingMessage);
     expect(outcome).toEqual({ kind: 'fail', challenge: new AuthFailure('Authentication required', false) });

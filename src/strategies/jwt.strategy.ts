@@ -1,6 +1,8 @@
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { Strategy as PassportJwtStrategy } from 'passport-jwt';
+import { JwksKeySource } from './jwks.key-source.js';
 import type { JwtSettings } from './jwt-options.resolver.js';
 import { isPromiseLike, type MaybePromise, settle } from '../core/maybe-promise.js';
 import { type Authenticate, AuthFailure, runPassportStrategy, type StrategyOutcome } from './passport-strategy.runner.js';
@@ -25,18 +27,29 @@ const fail = (challenge: AuthFailure): StrategyOutcome => ({ kind: 'fail', chall
 const NO_TOKEN = fail(new AuthFailure('Authentication required', false));
 const TOKEN_TOO_LARGE = new AuthFailure('Token too large');
 const UNKNOWN_USER = new AuthFailure('Unknown user');
+const INVALID_TOKEN = new AuthFailure('Invalid token');
 const NOT_AN_OBJECT = new AuthFailure('Token payload is not a JSON object');
 const NO_EXP = new AuthFailure('Token has no exp claim');
+const SUB_NOT_A_STRING = new AuthFailure('Token sub is not a non-empty string');
+
+/** The JOSE header of a token, as far as the strategy reads it before verifying. */
+interface JoseHeader {
+  readonly alg?: unknown;
+  readonly kid?: unknown;
+  readonly crit?: unknown;
+}
 
 /**
- * The built-in `jwt` strategy: passport-jwt with a `KeyObject`, pinned
- * algorithms and the claim rules jsonwebtoken leaves out (`exp` required,
- * object payloads only), then `resolveUser`. Tokens it verified are
- * remembered (VerifiedTokenCache) until they expire. In-band refreshes go
- * through the same rules.
+ * The built-in `jwt` strategy: passport-jwt with a `KeyObject` (or, with
+ * `jwksUri`, jsonwebtoken with the key the issuer's key set names), pinned
+ * algorithms and the rules jsonwebtoken leaves out (no `crit` extension,
+ * object payloads only, `exp` required, `sub` a string), then `resolveUser`.
+ * Tokens it verified are remembered (VerifiedTokenCache) until they expire.
+ * In-band refreshes go through the same rules.
  */
 export class JwtStrategy {
-  private readonly passportStrategy: PassportJwtStrategy;
+  private readonly passportStrategy: PassportJwtStrategy | undefined;
+  private readonly keySet: JwksKeySource | undefined;
   private readonly verified: VerifiedTokenCache;
 
   constructor(
@@ -44,13 +57,17 @@ export class JwtStrategy {
     private readonly resolveUser: ResolveUser | undefined,
   ) {
     this.verified = new VerifiedTokenCache(settings.cacheSize, settings.clockTolerance);
+    if (settings.jwks) {
+      this.keySet = new JwksKeySource(settings.jwks);
+      return;
+    }
     const { algorithms, issuer, audience } = settings.verifyOptions;
     this.passportStrategy = new PassportJwtStrategy(
       {
         // passport-jwt runs on a JwtAttempt: the token was read from the handshake already.
         jwtFromRequest: (attempt: unknown) => (attempt as JwtAttempt).token,
         // jsonwebtoken 9 verifies with a KeyObject; passport-jwt's typings predate that.
-        secretOrKey: settings.key as unknown as Buffer,
+        secretOrKey: settings.key! as unknown as Buffer,
         algorithms,
         issuer,
         audience: audience as string | string[] | undefined,
@@ -76,8 +93,18 @@ export class JwtStrategy {
     if (cached) {
       return this.userOf(cached, request);
     }
+    const header = inspect(token);
+    if (header instanceof AuthFailure) {
+      return fail(header);
+    }
+    if (this.keySet) {
+      return this.verifyWithKeySet(token, header).then(
+        (claims) => (claims instanceof AuthFailure ? fail(claims) : this.userOf(claims, request)),
+        (error: unknown): StrategyOutcome => ({ kind: 'error', error }),
+      );
+    }
     const attempt: JwtAttempt = { token };
-    return settle(withoutStackTraces(() => runPassportStrategy(this.passportStrategy, attempt)), (outcome) => {
+    return settle(withoutStackTraces(() => runPassportStrategy(this.passportStrategy!, attempt)), (outcome) => {
       switch (outcome.kind) {
         case 'success':
           return this.userOf(outcome.user as JwtClaims, request);
@@ -89,18 +116,23 @@ export class JwtStrategy {
     });
   };
 
-  /** Checks a token sent on an open connection (`auth:refresh`); rejects only if `resolveUser` throws. */
+  /**
+   * Checks a token sent on an open connection (`auth:refresh`); rejects only if
+   * `resolveUser` throws or the key set cannot be fetched.
+   */
   async verify(token: string): Promise<VerifiedToken | AuthFailure> {
     if (Buffer.byteLength(token) > this.settings.maxTokenBytes) {
       return TOKEN_TOO_LARGE;
     }
     let claims: JwtClaims | AuthFailure | undefined = this.verified.get(token);
     if (!claims) {
-      try {
-        claims = this.remember(token, withoutStackTraces(() => jwt.verify(token, this.settings.key, this.settings.verifyOptions)));
-      } catch (error) {
-        claims = failureOf(error);
-      }
+      const header = inspect(token);
+      claims =
+        header instanceof AuthFailure
+          ? header
+          : this.keySet
+            ? await this.verifyWithKeySet(token, header)
+            : this.verifyWithKey(token, this.settings.key!);
     }
     if (claims instanceof AuthFailure) {
       return claims;
@@ -114,6 +146,28 @@ export class JwtStrategy {
       : (outcome.challenge as AuthFailure);
   }
 
+  /** The key the issuer's set names for this token (fetched when unknown), then the same checks as with a static key. */
+  private async verifyWithKeySet(token: string, header: JoseHeader): Promise<JwtClaims | AuthFailure> {
+    const { alg, kid } = header;
+    // Only pinned algorithms ask the key set anything (RFC 8725 §3.1).
+    if (typeof alg !== 'string' || !this.settings.verifyOptions.algorithms.includes(alg as jwt.Algorithm)) {
+      return INVALID_TOKEN;
+    }
+    if (kid !== undefined && typeof kid !== 'string') {
+      return INVALID_TOKEN;
+    }
+    const key = await this.keySet!.keyFor({ alg, ...(kid !== undefined && { kid }) });
+    return key instanceof AuthFailure ? key : this.verifyWithKey(token, key);
+  }
+
+  private verifyWithKey(token: string, key: KeyObject): JwtClaims | AuthFailure {
+    try {
+      return this.remember(token, withoutStackTraces(() => jwt.verify(token, key, this.settings.verifyOptions)));
+    } catch (error) {
+      return failureOf(error);
+    }
+  }
+
   /** The rules jsonwebtoken leaves to the caller; claims that pass are remembered for `token`. */
   private remember(token: string, claims: unknown): JwtClaims | AuthFailure {
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
@@ -121,6 +175,11 @@ export class JwtStrategy {
     }
     if (typeof (claims as Partial<JwtClaims>).exp !== 'number') {
       return NO_EXP;
+    }
+    // RFC 7519 §4.1.2: a string. String({}) would make every such token the same user.
+    const { sub } = claims as Partial<JwtClaims>;
+    if (sub !== undefined && (typeof sub !== 'string' || sub === '')) {
+      return SUB_NOT_A_STRING;
     }
     this.verified.set(token, claims as JwtClaims);
     return claims as JwtClaims;
@@ -142,6 +201,38 @@ export class JwtStrategy {
   private resolve(claims: JwtClaims, request: IncomingMessage | undefined): MaybePromise<unknown> {
     return this.resolveUser ? this.resolveUser(claims, request) : claims;
   }
+}
+
+/**
+ * What jsonwebtoken does not check before verifying, read from the token
+ * itself: a JWS (three parts) whose header is a JSON object without `crit`
+ * (RFC 7515 §4.1.11: it names extensions the recipient must understand, and
+ * this one understands none) and whose payload is a JSON object. A payload
+ * that is `null`, a number, an array or a JSON string is refused here: jws
+ * would parse it, and jsonwebtoken then either fails on it (a 500) or parses a
+ * string payload a second time, as if it were the claims.
+ */
+function inspect(token: string): JoseHeader | AuthFailure {
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (first <= 0 || second === -1 || token.includes('.', second + 1)) {
+    return INVALID_TOKEN;
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString('utf8'));
+  } catch {
+    return INVALID_TOKEN;
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header) || Object.hasOwn(header, 'crit')) {
+    return INVALID_TOKEN;
+  }
+  // The first character tells an object from every other JSON value; jsonwebtoken parses the rest.
+  const payload = Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8');
+  if (!/^[ \t\n\r]*\{/.test(payload)) {
+    return NOT_AN_OBJECT;
+  }
+  return header as JoseHeader;
 }
 
 /**

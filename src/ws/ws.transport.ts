@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { markClosed } from '../core/closed-clients.js';
 import type { ClientTransport } from '../core/connection.registry.js';
 import type { HandshakeLink } from '../core/handshake.interfaces.js';
 import type { AuthenticatedWebSocket } from '../authenticated-websocket.interface.js';
@@ -14,6 +15,7 @@ export const wsTransport: ClientTransport<WebSocket> = {
     (client as AuthenticatedWebSocket).user = user;
   },
   close: (client, code, reason) => {
+    markClosed(client);
     // ws still emits the messages already on their way while the close handshake
     // runs; detaching the message listeners (Nest's among them) makes sure no
     // handler runs for them.

@@ -1,7 +1,8 @@
-import { type DynamicModule, Injectable, Module } from '@nestjs/common';
+import { type CanActivate, type DynamicModule, Injectable, Module, type PipeTransform, UseGuards } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import {
   ConnectedSocket,
+  MessageBody,
   type OnGatewayConnection,
   SubscribeMessage,
   WebSocketGateway,
@@ -23,17 +24,22 @@ export interface Person {
   id: string;
   name: string;
   roles: string[];
+  /** One role as a string, for apps whose rolesOf reads it. */
+  role?: string;
 }
 
 export const PEOPLE: Readonly<Record<string, Person>> = {
-  alice: { id: 'alice', name: 'Alice', roles: ['admin'] },
+  alice: { id: 'alice', name: 'Alice', roles: ['admin'], role: 'admin' },
   bob: { id: 'bob', name: 'Bob', roles: [] },
+  carol: { id: 'carol', name: 'Carol', roles: ['sysadmin'], role: 'sysadmin' },
 };
 
 /** What reached the app: who connected to which gateway, and which handlers ran. */
 export interface Seen {
   connections: Array<{ gateway: string; user: unknown }>;
   handlers: string[];
+  /** The async guard and pipe of the 'held' handlers: how many messages wait in them, and letting them go. */
+  held: { waiting: number; release(): void };
 }
 
 /** An app's ordinary passport strategy, registered the @nestjs/passport way. */
@@ -56,7 +62,37 @@ export function transportApp(
   transport: Transport,
   options: Partial<WsAuthModuleOptions<Person>> = {},
 ): { module: DynamicModule; seen: Seen } {
-  const seen: Seen = { connections: [], handlers: [] };
+  const waiters: Array<() => void> = [];
+  const seen: Seen = {
+    connections: [],
+    handlers: [],
+    held: {
+      waiting: 0,
+      release() {
+        this.waiting = 0;
+        for (const letGo of waiters.splice(0)) letGo();
+      },
+    },
+  };
+  const hold = () =>
+    new Promise<void>((resolve) => {
+      seen.held.waiting += 1;
+      waiters.push(resolve);
+    });
+  /** An app's async guard (a database lookup, say): messages wait in it. */
+  class HeldGuard implements CanActivate {
+    async canActivate(): Promise<boolean> {
+      await hold();
+      return true;
+    }
+  }
+  /** An app's async pipe, likewise. */
+  class HeldPipe implements PipeTransform {
+    async transform(value: unknown): Promise<unknown> {
+      await hold();
+      return value;
+    }
+  }
 
   abstract class Recording implements OnGatewayConnection {
     handleConnection(client: { user?: unknown }): void {
@@ -102,6 +138,18 @@ export function transportApp(
       return { event: 'closed', data: this.connections.disconnectUser(id) };
     }
 
+    @SubscribeMessage('held-guard')
+    @UseGuards(new HeldGuard())
+    heldByGuard() {
+      seen.handlers.push('held-guard');
+      return { event: 'held', data: true };
+    }
+
+    @SubscribeMessage('held-pipe')
+    heldByPipe(@MessageBody(new HeldPipe()) data: unknown) {
+      seen.handlers.push('held-pipe');
+      return { event: 'held', data };
+    }
   }
 
   @WsAuthGateway({ ...transport.route('/lobby'), auth: { optional: true } })

@@ -32,7 +32,7 @@ describe('401: missing or invalid credentials, unknown users', () => {
     ['an expired token', sign({ sub: 'alice', exp: now - 60 }), 'Token expired'],
     ['a token not valid yet (nbf)', sign({ sub: 'alice' }, { notBefore: 3600 }), 'Token not active yet'],
     ['a token without exp', sign({ sub: 'alice' }, { expiresIn: null }), 'Token has no exp claim'],
-    ['a string payload', jwt.sign('alice', TEST_SECRET, { algorithm: 'HS256' }), 'Invalid token'],
+    ['a string payload', jwt.sign('alice', TEST_SECRET, { algorithm: 'HS256' }), 'Token payload is not a JSON object'],
     ['another issuer', sign({ sub: 'alice' }, { issuer: 'someone-else' }), 'Invalid token'],
     ['another audience', sign({ sub: 'alice' }, { audience: 'someone-else' }), 'Invalid token'],
     ['an algorithm not pinned (HS512)', sign({ sub: 'alice' }, { algorithm: 'HS512' }, 'x'.repeat(64)), 'Invalid token'],
@@ -199,7 +199,7 @@ describe('5xx: failures and deadlines, and the process keeps serving', () => {
     expect(response.status).toBe(500);
     expect(JSON.parse(response.body)).toEqual({ statusCode: 500, message: 'Authentication failed', error: 'Internal Server Error' });
     const logged = app.logger.errors().join('\n');
-    expect(logged).toContain('user store down; request had Bearer [token]');
+    expect(logged).toContain('user store down; request had [token]');
     expect(logged).not.toContain(token);
   });
 

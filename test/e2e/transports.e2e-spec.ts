@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { FailedHandshakesLimiter } from '../../src/core/failed-handshakes.limiter.js';
 import { WsAuthConnections } from '../../src/index.js';
 import { ALLOWED_ORIGIN, resetAccounts, SessionAppModule } from '../apps/session.app.js';
-import { PEOPLE, type Seen, transportApp } from '../apps/transport.app.js';
+import { type Person, PEOPLE, type Seen, transportApp } from '../apps/transport.app.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
 import { type TestClient, TRANSPORTS } from '../helpers/transports.js';
-import { until } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 /**
  * One behaviour, both transports: the same app (gateways at /chat, /lobby,
@@ -357,5 +358,170 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       expect(await refused).toEqual({ status: 403, message: 'Disconnected while authenticating' });
       expect(connections.connectionsOf('slow')).toEqual([]);
     });
+  });
+
+  describe('once the library closes a connection', () => {
+    let app: TestApp;
+    let seen: Seen;
+    beforeAll(async () => {
+      const built = transportApp(transport, {
+        resolveUser: async (claims) => {
+          if (claims.slow) await sleep(200);
+          const person = PEOPLE[claims.sub ?? ''];
+          return person && claims.demoted ? { ...person, roles: [] } : (person ?? null);
+        },
+      });
+      seen = built.seen;
+      app = await startApp(built.module, { adapter: transport.adapter });
+    });
+    afterAll(() => app.close());
+    afterEach(() => seen.held.release());
+
+    const heldHandlers = () => seen.handlers.filter((handler) => handler.startsWith('held'));
+
+    test('a refresh by a demoted admin on an admin gateway closes with 4403 "insufficient role"', async () => {
+      const client = await connect(app.port, '/admin', { token: sign({ sub: 'alice' }) });
+      const closed = client.closed();
+      expect(await client.refresh(sign({ sub: 'alice', demoted: true }))).toEqual({
+        ok: false,
+        code: 4403,
+        reason: 'insufficient role',
+      });
+      expect(await closed).toEqual({ code: 4403, reason: 'insufficient role' });
+    });
+
+    test('no handler starts for messages waiting behind an async guard or pipe when the user is revoked', async () => {
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'bob' }) });
+      const closed = client.closed();
+      for (let index = 0; index < 5; index += 1) {
+        client.send('held-guard');
+        client.send('held-pipe', { index });
+      }
+      await until(() => seen.held.waiting === 10);
+      app.app.get(WsAuthConnections).disconnectUser('bob');
+      expect(await closed).toEqual({ code: 4403, reason: 'revoked' });
+      seen.held.release();
+      await sleep(100);
+      expect(heldHandlers()).toEqual([]);
+    });
+
+    test('no handler starts for messages sent right after an auth:refresh that fails', async () => {
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'bob' }) });
+      const closed = client.closed();
+      const refreshed = client.refresh(sign({ sub: 'alice', slow: true }));
+      for (let index = 0; index < 5; index += 1) client.send('held-guard');
+      await until(() => seen.held.waiting === 5);
+      expect(await refreshed).toEqual({ ok: false, code: 4403, reason: 'token belongs to another user' });
+      expect(await closed).toEqual({ code: 4403, reason: 'token belongs to another user' });
+      seen.held.release();
+      await sleep(100);
+      expect(heldHandlers()).toEqual([]);
+    });
+
+    test('messages of open connections still reach handlers behind the same guard', async () => {
+      seen.handlers.length = 0;
+      const client = await connect(app.port, '/chat', { token: sign({ sub: 'bob' }) });
+      const answer = client.request('held-guard', {}, 'held');
+      await until(() => seen.held.waiting === 1);
+      seen.held.release();
+      expect(await answer).toBe(true);
+      expect(heldHandlers()).toEqual(['held-guard']);
+    });
+  });
+
+  describe('a rolesOf that returns a string', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      const built = transportApp(transport, { rolesOf: ((user: Person) => user.role) as never });
+      app = await startApp(built.module, { adapter: transport.adapter });
+    });
+    afterAll(() => app.close());
+
+    test("refuses, never matches part of a name: 'sysadmin' is not 'admin' (403 at the handshake, @WsRoles refuses)", async () => {
+      const before = app.logger.errors().length;
+      expect(await transport.refusal(app.port, '/admin', { token: sign({ sub: 'carol' }) })).toEqual({
+        status: 403,
+        message: 'Insufficient role',
+      });
+      expect((await transport.refusal(app.port, '/admin', { token: sign({ sub: 'alice' }) })).status).toBe(403);
+      const carol = await connect(app.port, '/chat', { token: sign({ sub: 'carol' }) });
+      expect(await carol.request('purge', {}, 'exception')).toMatchObject({ message: 'Forbidden resource' });
+      const logged = app.logger.errors().slice(before);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toContain('the rolesOf option returned a string, not an array of role names');
+    });
+  });
+
+  describe('failedHandshakes', () => {
+    let app: TestApp;
+    let resolved = 0;
+    const clock = { now: 1_800_000_000_000 };
+    beforeAll(async () => {
+      const built = transportApp(transport, {
+        failedHandshakes: { limit: 3, windowSeconds: 60 },
+        trustProxy: true,
+        resolveUser: (claims) => {
+          resolved += 1;
+          return PEOPLE[claims.sub ?? ''] ?? null;
+        },
+      });
+      app = await startApp(built.module, { adapter: transport.adapter });
+      const limiter = app.app.get(FailedHandshakesLimiter) as unknown as { now: () => number };
+      limiter.now = () => clock.now;
+    });
+    afterAll(() => app.close());
+
+    const from = (address: string) => ({ 'x-forwarded-for': `10.0.0.1, ${address}` });
+
+    test('after limit refusals the next attempt gets 429 with Retry-After before any strategy runs; served again after it', async () => {
+      const headers = from('203.0.113.7');
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        expect((await transport.refusal(app.port, '/chat', { token: sign({ sub: 'mallory' }), headers })).status).toBe(401);
+      }
+      const before = resolved;
+      expect(await transport.refusal(app.port, '/chat', { token: sign({ sub: 'alice' }), headers })).toEqual({
+        status: 429,
+        message: 'Too many failed handshakes',
+        retryAfter: 60,
+      });
+      expect(resolved).toBe(before);
+      clock.now += 45_000;
+      expect((await transport.refusal(app.port, '/chat', { token: sign({ sub: 'alice' }), headers })).retryAfter).toBe(15);
+      // Another address is served as usual meanwhile.
+      await connect(app.port, '/chat', { token: sign({ sub: 'alice' }), headers: from('203.0.113.8') });
+      clock.now += 15_000;
+      const alice = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }), headers });
+      expect(await alice.request('whoami')).toEqual(PEOPLE.alice);
+    });
+
+    test('403s count, 400s and successes do not; the limit+1-th refusal is the first 429', async () => {
+      const headers = from('198.51.100.1');
+      await connect(app.port, '/chat', { token: sign({ sub: 'alice' }), headers });
+      expect((await transport.refusal(app.port, '/admin', { token: sign({ sub: 'bob' }), headers })).status).toBe(403);
+      expect((await transport.refusal(app.port, '/chat', { token: sign({ sub: 'nobody' }), headers })).status).toBe(401);
+      await connect(app.port, '/chat', { token: sign({ sub: 'alice' }), headers });
+      expect((await transport.refusal(app.port, '/chat', { token: 'not-a-jwt', headers })).status).toBe(401);
+      expect((await transport.refusal(app.port, '/chat', { token: sign({ sub: 'alice' }), headers })).status).toBe(429);
+    });
+
+    test('without a trusted proxy, X-Forwarded-For does not pick the address', async () => {
+      await withLimitedApp(async (port) => {
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          const headers = { 'x-forwarded-for': `192.0.2.${attempt}` };
+          expect((await transport.refusal(port, '/chat', { token: 'forged', headers })).status).toBe(401);
+        }
+        expect((await transport.refusal(port, '/chat', { token: sign({ sub: 'alice' }), headers: { 'x-forwarded-for': '192.0.2.9' } })).status).toBe(429);
+      });
+    });
+
+    async function withLimitedApp(use: (port: number) => Promise<void>): Promise<void> {
+      const built = transportApp(transport, { failedHandshakes: { limit: 2 } });
+      const limited = await startApp(built.module, { adapter: transport.adapter });
+      try {
+        await use(limited.port);
+      } finally {
+        await limited.close();
+      }
+    }
   });
 });

@@ -31,12 +31,16 @@ export type RefreshAnswer =
 export interface Refusal {
   readonly status: number;
   readonly message: string;
+  /** `Retry-After` (ws) or `err.data.retryAfter` (Socket.IO), when the answer has one. */
+  readonly retryAfter?: number;
 }
 
 /** One connected client, whatever the transport. */
 export interface TestClient {
   /** Sends `event` and resolves with the data of the `reply` event that comes back. */
   request(event: string, data?: unknown, reply?: string): Promise<unknown>;
+  /** Sends `event` without waiting for anything. */
+  send(event: string, data?: unknown): void;
   /** The data of the next `event`. */
   next(event: string, timeoutMs?: number): Promise<unknown>;
   /** Resolves when the server closed the connection; call it before causing the close. */
@@ -66,12 +70,13 @@ const ws: Transport = {
     return wsTestClient(client);
   },
   async refusal(port, route, { token, headers = {} } = {}) {
-    const { status, body } = await rawUpgrade(port, route, {
+    const { status, body, headers: answer } = await rawUpgrade(port, route, {
       ...headers,
       ...(token !== undefined && { authorization: `Bearer ${token}` }),
     });
     if (status === 101) throw new Error(`${route} accepted the connection`);
-    return { status, message: JSON.parse(body).message };
+    const retryAfter = answer['retry-after'];
+    return { status, message: JSON.parse(body).message, ...(retryAfter !== undefined && { retryAfter: Number(retryAfter) }) };
   },
 };
 
@@ -81,6 +86,9 @@ function wsTestClient(client: WebSocket): TestClient {
       const answer = nextEvent(client, reply);
       client.send(JSON.stringify({ event, data }));
       return (await answer).data;
+    },
+    send(event, data = {}) {
+      client.send(JSON.stringify({ event, data }));
     },
     async next(event, timeoutMs) {
       return (await nextEvent(client, event, timeoutMs)).data;
@@ -155,6 +163,9 @@ export function ioTestClient(socket: IoClient): TestClient {
       const answer = ioTestClient(socket).next(reply);
       socket.emit(event, data);
       return answer;
+    },
+    send(event, data = {}) {
+      socket.emit(event, data);
     },
     next(event, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {

@@ -1,0 +1,87 @@
+import { KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, customFetch, errors, type FetchImplementation, type JWSHeaderParameters } from 'jose';
+import { ServiceUnavailableError } from '../ws-auth.exceptions.js';
+import { type JwksSettings, MIN_RSA_BITS } from './jwt-options.resolver.js';
+import { AuthFailure } from './passport-strategy.runner.js';
+
+/** After a failed fetch, the key set is not fetched again for this long: an issuer that is down is not hammered. */
+const RETRY_AFTER_FAILURE_MS = 1000;
+
+const NO_MATCHING_KEY = new AuthFailure('Invalid token');
+
+/**
+ * The keys of `jwt.jwksUri`, through jose's `createRemoteJWKSet`: fetched once
+ * and cached (`cacheMaxAge` 10 minutes), one fetch in flight at a time, a
+ * token with an unknown `kid` refetches at most once per `cooldownMs` (so a
+ * rotated key is found without a restart, and forged `kid`s cannot make the
+ * server hammer the issuer), each fetch bounded by `timeoutMs`. A failed
+ * fetch is not retried for a second. Keys come out as `KeyObject`s, which
+ * jsonwebtoken verifies with.
+ */
+export class JwksKeySource {
+  private readonly keySet: ReturnType<typeof createRemoteJWKSet>;
+  private readonly keyObjects = new WeakMap<object, KeyObject | AuthFailure>();
+  private failedAt = -Infinity;
+
+  constructor(
+    settings: JwksSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.keySet = createRemoteJWKSet(settings.url, {
+      cooldownDuration: settings.cooldownMs,
+      timeoutDuration: settings.timeoutMs,
+      [customFetch]: this.fetch,
+    });
+  }
+
+  /**
+   * The key that verifies a token with this header: an AuthFailure if the set
+   * has none (a 401); rejects with a ServiceUnavailableError if the set cannot
+   * be fetched (a 503).
+   */
+  async keyFor(header: JWSHeaderParameters): Promise<KeyObject | AuthFailure> {
+    let cryptoKey: object;
+    try {
+      cryptoKey = await this.keySet(header);
+    } catch (error) {
+      if (
+        error instanceof errors.JWKSNoMatchingKey ||
+        error instanceof errors.JWKSMultipleMatchingKeys ||
+        error instanceof errors.JOSENotSupported
+      ) {
+        return NO_MATCHING_KEY;
+      }
+      throw new ServiceUnavailableError('Key set unavailable', { cause: error });
+    }
+    let key = this.keyObjects.get(cryptoKey);
+    if (key === undefined) {
+      key = toKeyObject(cryptoKey);
+      this.keyObjects.set(cryptoKey, key);
+    }
+    return key;
+  }
+
+  /** fetch, except within a second of a failed fetch. */
+  private readonly fetch: FetchImplementation = async (url, options) => {
+    if (this.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) {
+      throw new Error(`the last fetch of ${url} failed less than ${RETRY_AFTER_FAILURE_MS} ms ago`);
+    }
+    try {
+      const response = await fetch(url, options);
+      if (response.status !== 200) {
+        this.failedAt = this.now();
+      }
+      return response;
+    } catch (error) {
+      this.failedAt = this.now();
+      throw error;
+    }
+  };
+}
+
+/** A published key as jsonwebtoken takes it; RSA keys under 2048 bits are refused (RFC 8725 §3.5). */
+function toKeyObject(cryptoKey: object): KeyObject | AuthFailure {
+  const key = KeyObject.from(cryptoKey as Parameters<typeof KeyObject.from>[0]);
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  return bits !== undefined && bits < MIN_RSA_BITS ? NO_MATCHING_KEY : key;
+}
