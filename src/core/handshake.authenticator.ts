@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import passport, { type Strategy } from 'passport';
 import { type Credentials, readCredentials } from './credentials.extractor.js';
@@ -70,6 +71,8 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
   private readonly strategies = new Map<string, Authenticate>();
   private readonly deadlines: HandshakeDeadlines;
   private readonly unauthorizedAnswers = new Map<string, HandshakeRejection>();
+  /** The refusals app strategies' HttpExceptions asked for, built once each. */
+  private readonly appRefusals = new Map<string, HandshakeRejection>();
   private readonly tooManyConnections: HandshakeRejection;
   /** 429s of the failed-handshake limit, by Retry-After seconds. */
   private readonly tooManyFailures = new Map<number, HandshakeRejection>();
@@ -247,9 +250,10 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
       case 'success':
         return this.admit(handshake, policy, outcome.user, outcome.info, credentials);
       case 'error':
-        return outcome.error instanceof ServiceUnavailableError
-          ? this.serviceUnavailable(policy, name, outcome.error, handshake, credentials)
-          : this.serverError(policy, `strategy "${name}" failed`, outcome.error, handshake, credentials);
+        if (outcome.error instanceof ServiceUnavailableError) {
+          return this.serviceUnavailable(policy, name, outcome.error, handshake, credentials);
+        }
+        return this.refusalOf(outcome.error) ?? this.serverError(policy, `strategy "${name}" failed`, outcome.error, handshake, credentials);
       default:
         failures.push(outcome.challenge);
         return undefined;
@@ -341,8 +345,30 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     handshake: HandshakeRequest,
     credentials: Credentials | undefined,
   ): HandshakeRejection {
-    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${loggable(error, credentials?.token, handshake.request)}`);
+    // One line per failed handshake, without the stack: a failing database must not write a trace per client.
+    const line = error instanceof Error ? `${error.name}: ${error.message}` : error;
+    this.logger.error(`${policy.gateway}: ${what}; answered 500. ${loggable(line, credentials?.token, handshake.request)}`);
     return AUTHENTICATION_FAILED;
+  }
+
+  /**
+   * An app strategy that throws Nest's `UnauthorizedException`, `ForbiddenException`
+   * or a 429 (the idiom of the NestJS docs for `validate()`) refuses the handshake
+   * with that status and message, as it would an HTTP request.
+   */
+  private refusalOf(error: unknown): HandshakeRejection | undefined {
+    const status = typeof (error as { getStatus?: unknown })?.getStatus === 'function' ? (error as { getStatus(): unknown }).getStatus() : undefined;
+    if (status !== 401 && status !== 403 && status !== 429) {
+      return undefined;
+    }
+    const message = (error as Error).message || STATUS_CODES[status]!;
+    const key = `${status} ${message}`;
+    let rejection = this.appRefusals.get(key);
+    if (!rejection) {
+      rejection = new HandshakeRejection(status, message, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+      if (this.appRefusals.size < 64) this.appRefusals.set(key, rejection);
+    }
+    return rejection;
   }
 
   /** A service the strategy needs is down (the issuer's key set): 503, logged a few times a minute at most. */

@@ -1,4 +1,13 @@
-import { type CanActivate, type DynamicModule, Injectable, Module, type PipeTransform, UseGuards } from '@nestjs/common';
+import {
+  type CanActivate,
+  type DynamicModule,
+  ForbiddenException,
+  Injectable,
+  Module,
+  type PipeTransform,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import {
   ConnectedSocket,
@@ -49,8 +58,18 @@ class ApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, 'api-key') {
     super({ header: 'x-api-key', prefix: '' }, false);
   }
 
+  /** As the NestJS docs write validate(): Nest's exceptions for refusals. */
   validate(apiKey: string): Person | null {
-    return apiKey === 'key-of-bob' ? PEOPLE.bob! : null;
+    switch (apiKey) {
+      case 'key-revoked':
+        throw new UnauthorizedException('API key revoked');
+      case 'key-suspended':
+        throw new ForbiddenException('Account suspended');
+      case 'key-store-down':
+        throw new Error('key store down');
+      default:
+        return apiKey === 'key-of-bob' ? PEOPLE.bob! : null;
+    }
   }
 }
 

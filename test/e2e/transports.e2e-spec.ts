@@ -71,6 +71,18 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       expect((await transport.refusal(app.port, '/keys', { token: sign({ sub: 'alice' }) })).status).toBe(401);
     });
 
+    test("an app strategy's UnauthorizedException / ForbiddenException keep their status; any other error is 500 with one log line", async () => {
+      const keys = (key: string) => ({ headers: { 'x-api-key': key } });
+      expect(await transport.refusal(app.port, '/keys', keys('key-revoked'))).toEqual({ status: 401, message: 'API key revoked' });
+      expect(await transport.refusal(app.port, '/keys', keys('key-suspended'))).toEqual({ status: 403, message: 'Account suspended' });
+      const before = app.logger.errors().length;
+      expect(await transport.refusal(app.port, '/keys', keys('key-store-down'))).toEqual({ status: 500, message: 'Authentication failed' });
+      const logged = app.logger.errors().slice(before);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toContain('Error: key store down');
+      expect(logged[0]).not.toMatch(/\n\s+at /);
+    });
+
     test('gateway roles: 403 for a user without them', async () => {
       expect(await transport.refusal(app.port, '/admin', { token: sign({ sub: 'bob' }) })).toEqual({
         status: 403,
