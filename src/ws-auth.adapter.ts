@@ -1,6 +1,6 @@
 import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { MessageMappingProperties } from '@nestjs/websockets';
+import { BaseWsExceptionFilter, type MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { WebSocketServer } from 'ws';
@@ -15,6 +15,19 @@ import { WsHandshakeGuard } from './ws-handshake.guard.js';
 
 type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
 type GatewayServerOptions = Record<string | symbol, any> & { path?: string; handleProtocols?: HandleProtocols };
+
+/**
+ * Nest 12.1+'s BaseWsExceptionFilter sends `{"event":"exception","data":{...}}` to a native ws client; Nest 11's calls
+ * `client.emit('exception', payload)`, a local event on a ws client, so the client hears nothing (a `@WsRoles`
+ * refusal included). On Nest 11, guarded clients get an `emit` that also sends that frame.
+ */
+const NEST_SENDS_EXCEPTION_FRAMES = typeof (BaseWsExceptionFilter.prototype as any).emitMessage === 'function';
+function emitAndSendException(this: AuthenticatedWebSocket, event: string | symbol, ...args: unknown[]): boolean {
+  if (event === 'exception' && this.readyState === OPEN) {
+    this.send(JSON.stringify({ event, data: args[0] }));
+  }
+  return Object.getPrototypeOf(this).emit.call(this, event, ...args);
+}
 
 
 interface Services {
@@ -95,6 +108,9 @@ export class WsAuthAdapter extends WsAdapter {
     if (this.services !== undefined && USER_ID in client) {
       // Nest builds this array for this client alone; appended last, the entry wins the event name.
       handlers.push(this.services.refresher.handlerFor(client));
+      if (!NEST_SENDS_EXCEPTION_FRAMES) {
+        client.emit = emitAndSendException;
+      }
     }
     super.bindMessageHandlers(client, handlers, transform);
   }

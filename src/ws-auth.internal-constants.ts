@@ -1,24 +1,27 @@
+// Symbol.for: the CommonJS and ES module builds of the package share these keys, so a
+// gateway decorated by one copy is guarded by the other's adapter (see COMPAT-NOTES.md).
+
 /** Injection token of the validated, defaulted options (see `resolveWsAuthOptions`). */
-export const WS_AUTH_SETTINGS = Symbol('WS_AUTH_SETTINGS');
+export const WS_AUTH_SETTINGS = Symbol.for('nest-ws-auth.WS_AUTH_SETTINGS');
 
 /** Class metadata key: the `auth` options of a `@WsAuthGateway`. */
-export const WS_AUTH_GATEWAY_METADATA = Symbol('WS_AUTH_GATEWAY_METADATA');
+export const WS_AUTH_GATEWAY_METADATA = Symbol.for('nest-ws-auth.WS_AUTH_GATEWAY_METADATA');
 
 /** Gateway option key by which `@WsAuthGateway` hands its class to `WsAuthAdapter.create`. */
-export const WS_AUTH_GATEWAY = Symbol('WS_AUTH_GATEWAY');
+export const WS_AUTH_GATEWAY = Symbol.for('nest-ws-auth.WS_AUTH_GATEWAY');
 
 /** Method/class metadata key of `@WsRoles`. */
-export const WS_ROLES_METADATA = Symbol('WS_ROLES_METADATA');
+export const WS_ROLES_METADATA = Symbol.for('nest-ws-auth.WS_ROLES_METADATA');
 
 /** Upgrade request property: the accepted handshake, from `verifyClient` to the `connection` event. */
-export const HANDSHAKE = Symbol('nest-ws-auth.handshake');
+export const HANDSHAKE = Symbol.for('nest-ws-auth.handshake');
 
 /** Upgrade request property: the credentials found in it, parsed once per handshake. */
-export const CREDENTIALS = Symbol('nest-ws-auth.credentials');
+export const CREDENTIALS = Symbol.for('nest-ws-auth.credentials');
 
 /** Client properties: the user id the registry files the socket under, and its expiry deadline. */
-export const USER_ID = Symbol('nest-ws-auth.userId');
-export const DEADLINE = Symbol('nest-ws-auth.deadline');
+export const USER_ID = Symbol.for('nest-ws-auth.userId');
+export const DEADLINE = Symbol.for('nest-ws-auth.deadline');
 
 /** `WebSocket.OPEN`, without loading ws at run time (Nest's adapter brings its own copy). */
 export const OPEN = 1;
