@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-*/', 'coverage/', 'node_modules/', 'bench/results/'] },
+  { ignores: ['dist/', 'dist-*/', 'coverage/', 'node_modules/', 'bench/results/', '.cache/', 'compat/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

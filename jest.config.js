@@ -10,5 +10,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  // compat/ holds apps with their own node_modules and runners (npm run test:compat).
+  roots: ['<rootDir>/src', '<rootDir>/test'],
   testTimeout: 20_000,
 };

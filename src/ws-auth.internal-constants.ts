@@ -1,20 +1,23 @@
+// Symbol.for: the CommonJS and ES module builds of the package share these keys, so a
+// gateway decorated by one copy is guarded by the other's adapter (see COMPAT-NOTES.md).
+
 /** Injection token of the validated, defaulted options (see `resolveWsAuthOptions`). */
-export const WS_AUTH_SETTINGS = Symbol('WS_AUTH_SETTINGS');
+export const WS_AUTH_SETTINGS = Symbol.for('nest-ws-auth.WS_AUTH_SETTINGS');
 
 /** Class metadata key: the `auth` options of a `@WsAuthGateway`. */
-export const WS_AUTH_GATEWAY_METADATA = Symbol('WS_AUTH_GATEWAY_METADATA');
+export const WS_AUTH_GATEWAY_METADATA = Symbol.for('nest-ws-auth.WS_AUTH_GATEWAY_METADATA');
 
 /** Gateway option key by which `@WsAuthGateway` hands its class to `WsAuthAdapter.create`. */
-export const WS_AUTH_GATEWAY = Symbol('WS_AUTH_GATEWAY');
+export const WS_AUTH_GATEWAY = Symbol.for('nest-ws-auth.WS_AUTH_GATEWAY');
 
 /** Method/class metadata key of `@WsRoles`. */
-export const WS_ROLES_METADATA = Symbol('WS_ROLES_METADATA');
+export const WS_ROLES_METADATA = Symbol.for('nest-ws-auth.WS_ROLES_METADATA');
 
 /** Injection token of the `ClusterLink` (`null` without the `cluster` option). */
-export const CLUSTER_LINK = Symbol('CLUSTER_LINK');
+export const CLUSTER_LINK = Symbol.for('nest-ws-auth.CLUSTER_LINK');
 
 /** Injection token of the `ConnectionRegistry` behind `WsAuthConnections`. */
-export const CONNECTION_REGISTRY = Symbol('CONNECTION_REGISTRY');
+export const CONNECTION_REGISTRY = Symbol.for('nest-ws-auth.CONNECTION_REGISTRY');
 
 /** `WebSocket.OPEN`, without loading ws at run time (Nest's adapter brings its own copy). */
 export const OPEN = 1;

@@ -19,6 +19,7 @@ import { connectionLink, ioTransport } from './io.transport.js';
  */
 type GatewayServerOptions = NonNullable<Parameters<IoAdapter['create']>[1]>;
 type Created = ReturnType<IoAdapter['create']>;
+type NestSocket = Parameters<IoAdapter['bindMessageHandlers']>[0];
 
 /** Namespace middleware. */
 type Middleware = (socket: Socket, next: (error?: ExtendedError) => void) => void;
@@ -95,12 +96,12 @@ export class WsAuthIoAdapter extends IoAdapter {
     return created;
   }
 
-  override bindClientConnect(server: Namespace, callback: Function): void {
-    if (!this.guardedNamespaces.has(server)) {
+  override bindClientConnect(server: Created, callback: Function): void {
+    if (!this.guardedNamespaces.has(server as unknown as Namespace)) {
       return super.bindClientConnect(server, callback);
     }
     // A client closed by onAuthenticatedConnection (disconnected while it authenticated) never reaches the gateway.
-    server.on('connection', (socket: Socket) => {
+    (server as unknown as Namespace).on('connection', (socket: Socket) => {
       if (socket.connected) {
         callback(socket);
       }
@@ -108,11 +109,11 @@ export class WsAuthIoAdapter extends IoAdapter {
   }
 
   override bindMessageHandlers(
-    socket: Socket,
+    socket: NestSocket,
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    if (this.guardedNamespaces.has(socket.nsp)) {
+    if (this.guardedNamespaces.has(socket.nsp as unknown as Namespace)) {
       // The library owns the refresh event (see onAuthenticatedConnection): a gateway
       // handler of the same name is never bound, whatever order Nest built the list in.
       handlers = handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT);

@@ -1,5 +1,5 @@
 import { KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, customFetch, errors, type FetchImplementation, type JWSHeaderParameters } from 'jose';
+import type { createRemoteJWKSet, FetchImplementation, JWSHeaderParameters } from 'jose';
 import { ServiceUnavailableError } from '../ws-auth.exceptions.js';
 import { type JwksSettings, MIN_RSA_BITS } from './jwt-options.resolver.js';
 import { AuthFailure } from './passport-strategy.runner.js';
@@ -19,19 +19,21 @@ const NO_MATCHING_KEY = new AuthFailure('Invalid token');
  * jsonwebtoken verifies with.
  */
 export class JwksKeySource {
-  private readonly keySet: ReturnType<typeof createRemoteJWKSet>;
+  /**
+   * jose is loaded only by apps that configure `jwksUri`: it is ESM-only, and a
+   * CommonJS test runner (Jest in a Nest 11 app) cannot load it for everyone else.
+   */
+  private readonly jose = import('jose');
+  private keySet: ReturnType<typeof createRemoteJWKSet> | undefined;
   private readonly keyObjects = new WeakMap<object, KeyObject | AuthFailure>();
   private failedAt = -Infinity;
 
   constructor(
-    settings: JwksSettings,
+    private readonly settings: JwksSettings,
     private readonly now: () => number = Date.now,
   ) {
-    this.keySet = createRemoteJWKSet(settings.url, {
-      cooldownDuration: settings.cooldownMs,
-      timeoutDuration: settings.timeoutMs,
-      [customFetch]: this.fetch,
-    });
+    // Loaded at start-up; a failure to load shows at the first handshake as a 503.
+    this.jose.catch(() => {});
   }
 
   /**
@@ -41,6 +43,12 @@ export class JwksKeySource {
    */
   async keyFor(header: JWSHeaderParameters): Promise<KeyObject | AuthFailure> {
     let cryptoKey: object;
+    const { createRemoteJWKSet, customFetch, errors } = await this.jose;
+    this.keySet ??= createRemoteJWKSet(this.settings.url, {
+      cooldownDuration: this.settings.cooldownMs,
+      timeoutDuration: this.settings.timeoutMs,
+      [customFetch]: this.fetch,
+    });
     try {
       cryptoKey = await this.keySet(header);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { MessageMappingProperties } from '@nestjs/websockets';
+import { BaseWsExceptionFilter, type MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -13,10 +13,25 @@ import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.
 import { WsTokenRefreshHandler } from './token-refresh.handler.js';
 import { WsUpgradeVerifier } from './ws-upgrade.verifier.js';
 import { wsTransport } from './ws.transport.js';
+import { OPEN } from '../ws-auth.internal-constants.js';
 
 type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
 /** What Nest hands `create`: the gateway's options, spread into `new ws.Server()`. */
 type GatewayServerOptions = Record<string | symbol, unknown> & { path?: string; handleProtocols?: HandleProtocols };
+
+/**
+ * Nest 12.1+'s BaseWsExceptionFilter sends `{"event":"exception","data":{...}}` to a native ws client; Nest 11's calls
+ * `client.emit('exception', payload)`, a local event on a ws client, so the client hears nothing (a `@WsRoles`
+ * refusal included). On Nest 11, guarded clients get an `emit` that also sends that frame.
+ */
+const NEST_SENDS_EXCEPTION_FRAMES =
+  typeof (BaseWsExceptionFilter.prototype as unknown as { emitMessage?: unknown }).emitMessage === 'function';
+function emitAndSendException(this: WebSocket, event: string | symbol, ...args: unknown[]): boolean {
+  if (event === 'exception' && this.readyState === OPEN) {
+    this.send(JSON.stringify({ event, data: args[0] }));
+  }
+  return (Object.getPrototypeOf(this) as WebSocket).emit.call(this, event, ...args);
+}
 
 interface WsBinding {
   readonly services: WsAuthServices;
@@ -96,6 +111,9 @@ export class WsAuthAdapter extends WsAdapter {
         ...handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT),
         this.binding.refreshHandler.handlerFor(client),
       ];
+      if (!NEST_SENDS_EXCEPTION_FRAMES) {
+        client.emit = emitAndSendException;
+      }
     }
     super.bindMessageHandlers(client, handlers, transform);
   }

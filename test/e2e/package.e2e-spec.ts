@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -12,21 +12,36 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 describe('package manifest', () => {
-  test.each(['.', './socket.io'])('exports "%s" with types and import, both built', (subpath) => {
-    const entry = manifest.exports[subpath];
-    expect(Object.keys(entry)).toEqual(['types', 'import', 'default']);
-    for (const file of [entry.types, entry.import]) {
-      expect(existsSync(join(root, file))).toBe(true);
+  const entries = { '.': 'index', './socket.io': 'socket-io/index' };
+
+  test('exports "." and "./socket.io" as ES modules and CommonJS, each with its own declarations, all built', () => {
+    expect(Object.keys(manifest.exports)).toEqual([...Object.keys(entries), './package.json']);
+    for (const [subpath, file] of Object.entries(entries)) {
+      expect(manifest.exports[subpath]).toEqual({
+        import: { types: `./dist/esm/${file}.d.ts`, default: `./dist/esm/${file}.js` },
+        require: { types: `./dist/cjs/${file}.d.ts`, default: `./dist/cjs/${file}.js` },
+      });
+      for (const format of ['esm', 'cjs']) {
+        for (const extension of ['.js', '.d.ts']) {
+          expect(existsSync(join(root, 'dist', format, `${file}${extension}`))).toBe(true);
+        }
+      }
     }
+    // Node and TypeScript read dist/cjs as CommonJS although the package is "type": "module".
     expect(manifest.type).toBe('module');
+    expect(JSON.parse(readFileSync(join(root, 'dist/esm/package.json'), 'utf8'))).toEqual({ type: 'module' });
+    expect(JSON.parse(readFileSync(join(root, 'dist/cjs/package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+    expect(manifest.main).toBe('./dist/cjs/index.js');
+    expect(manifest.types).toBe('./dist/cjs/index.d.ts');
     expect(manifest.files).toEqual(['dist']);
   });
 
   test('every package src/ imports is a declared dependency or peer', () => {
     const declared = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
-    const sources = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter(
+    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter(
       (file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'),
     );
+    expect(sources).toContain('index.ts');
     const imported = new Set<string>();
     for (const file of sources) {
       for (const [, specifier] of readFileSync(join(root, 'src', file), 'utf8').matchAll(/from '([^'.][^']*)'/g)) {
@@ -38,11 +53,38 @@ describe('package manifest', () => {
     expect(undeclared).toEqual([]);
   });
 
-  test('npm pack ships dist with declarations, and no sources or tests', () => {
+  test('npm pack ships both builds with declarations, and no sources or tests', () => {
     const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }));
     const files: string[] = packed.files.map((file: { path: string }) => file.path);
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'package.json', 'README.md']));
-    expect(files.filter((file) => /^(src|test|example|bench)\/|\.spec\./.test(file))).toEqual([]);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        ...['esm', 'cjs'].flatMap((format) => ['index.js', 'index.d.ts', 'package.json'].map((file) => `dist/${format}/${file}`)),
+        'package.json',
+        'README.md',
+        'LICENSE',
+      ]),
+    );
+    expect(files.filter((file) => /^(src|test|example|bench|compat)\/|\.spec\./.test(file))).toEqual([]);
+  });
+
+  test('@arethetypeswrong/cli and publint --strict find no problem in the packed package', () => {
+    const run = (bin: string, args: string[]) => {
+      const result = spawnSync(join(root, 'node_modules/.bin', bin), args, { cwd: root, encoding: 'utf8' });
+      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+    };
+    const attw = run('attw', ['--pack', '.', '--format', 'table-flipped']);
+    expect(attw).toEqual({ status: 0, output: expect.stringContaining('No problems found') });
+    const publint = run('publint', ['--strict']);
+    expect(publint).toEqual({ status: 0, output: expect.stringContaining('All good!') });
+  }, 60_000);
+
+  test('require() and import give the same exports', () => {
+    const names = (args: string[]) =>
+      execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    const required = names(['-e', "console.log(Object.keys(require('nest-ws-auth')).sort().join())"]);
+    const imported = names(['--input-type=module', '-e', "console.log(Object.keys(await import('nest-ws-auth')).sort().join())"]);
+    expect(required).toBe(imported);
+    expect(required).toContain('WsAuthAdapter');
   });
 });
 
@@ -72,6 +114,13 @@ describe('the built package, imported by name in a plain Node process', () => {
     expect((await rawUpgrade(port, '/built')).status).toBe(401);
     const client = await connect(`ws://127.0.0.1:${port}/built`, ['app', `bearer.${sign({ sub: 'carol' })}`]);
     expect(await request(client, 'whoami')).toEqual({ event: 'whoami', data: 'carol' });
+    client.close();
+  });
+
+  test('a gateway decorated by the CommonJS copy is guarded by the ES module copy (the dual-package case)', async () => {
+    expect((await rawUpgrade(port, '/dual')).status).toBe(401);
+    const client = await connect(`ws://127.0.0.1:${port}/dual`, ['app', `bearer.${sign({ sub: 'dave' })}`]);
+    expect(await request(client, 'whoami')).toEqual({ event: 'whoami', data: 'dave' });
     client.close();
   });
 });
