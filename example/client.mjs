@@ -17,7 +17,10 @@ socket.on('unexpected-response', (_request, response) => {
 socket.on('open', () => {
   console.log('connected; type a line to say it');
   socket.send(JSON.stringify({ event: 'whoami' }));
-  createInterface({ input: process.stdin }).on('line', (text) => socket.send(JSON.stringify({ event: 'say', data: text })));
+  createInterface({ input: process.stdin })
+    .on('line', (text) => socket.send(JSON.stringify({ event: 'say', data: text })))
+    // End of input (Ctrl-D, or a pipe that is done): leave the chat, which ends the process.
+    .on('close', () => socket.close(1000, 'bye'));
 });
 socket.on('message', (data) => console.log(data.toString()));
 socket.on('close', (code, reason) => {

@@ -35,6 +35,21 @@ test('the printed client command runs as printed', async () => {
   expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
 });
 
+test('the client leaves and exits on end of input', async () => {
+  const [, url, token] = /node example\/client\.mjs (\S+) (\S+)/.exec(example.output())!;
+  const client = execFile(process.execPath, [fileURLToPath(new URL('../../example/client.mjs', import.meta.url)), url!, token!], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let output = '';
+  client.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('connected')) client.stdin!.end('hello\n');
+  });
+  const code = await new Promise<number | null>((resolve) => client.once('exit', resolve));
+  expect(code).toBe(0);
+  expect(output).toContain('closed: 1000 bye');
+});
+
 test('refuses a client without credentials', async () => {
   expect(await refusedStatus(`ws://127.0.0.1:${example.port}/chat`)).toBe(401);
 });
