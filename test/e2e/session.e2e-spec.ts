@@ -6,6 +6,7 @@ import { createClient } from 'redis';
 import { SessionAppModule, ALLOWED_ORIGIN, accounts, resetAccounts } from '../apps/session.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { type RedisServer, startRedis } from '../helpers/redis-server.js';
+import { postForCookie } from '../helpers/session-cookie.js';
 import { logger, startApp, type TestApp, withApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
 import { closed, connect, refusedStatus, request } from '../helpers/ws-client.js';
@@ -36,16 +37,7 @@ describe.each(stores)('session cookie, %s', (_store, makeStore) => {
   });
   afterAll(() => app.close());
 
-  /** POSTs to the web app and returns the session cookie it set. */
-  async function post(path: string, body: object = {}, cookie?: string): Promise<string> {
-    const response = await fetch(`http://127.0.0.1:${app.port}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(cookie && { cookie }) },
-      body: JSON.stringify(body),
-    });
-    expect(response.status).toBe(204);
-    return (response.headers.get('set-cookie') ?? cookie ?? '').split(';')[0]!;
-  }
+  const post = (path: string, body?: object, cookie?: string) => postForCookie(app.port, path, body, cookie);
   const withCookie = (cookie: string, origin = ALLOWED_ORIGIN) => ({ origin, headers: { cookie } });
 
   test('the user who logged in to the web app is client.user', async () => {

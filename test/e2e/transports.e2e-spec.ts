@@ -3,6 +3,7 @@ import { FailedHandshakesLimiter } from '../../src/core/failed-handshakes.limite
 import { WsAuthConnections } from '../../src/index.js';
 import { ALLOWED_ORIGIN, resetAccounts, SessionAppModule } from '../apps/session.app.js';
 import { type Person, PEOPLE, type Seen, transportApp } from '../apps/transport.app.js';
+import { postForCookie } from '../helpers/session-cookie.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
 import { type TestClient, TRANSPORTS } from '../helpers/transports.js';
@@ -255,16 +256,7 @@ describe.each(TRANSPORTS)('$name', (transport) => {
     });
     afterAll(() => app.close());
 
-    /** POSTs to the web app and returns the session cookie it set. */
-    async function post(path: string, body: object = {}, cookie?: string): Promise<string> {
-      const response = await fetch(`http://127.0.0.1:${app.port}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(cookie && { cookie }) },
-        body: JSON.stringify(body),
-      });
-      expect(response.status).toBe(204);
-      return (response.headers.get('set-cookie') ?? cookie ?? '').split(';')[0]!;
-    }
+    const post = (path: string, body?: object, cookie?: string) => postForCookie(app.port, path, body, cookie);
     const withCookie = (cookie: string, origin = ALLOWED_ORIGIN) => ({ headers: { cookie, origin } });
 
     test('the user who logged in to the web app is client.user; nobody logged in is 401', async () => {
