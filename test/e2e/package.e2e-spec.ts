@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 describe('package manifest', () => {
-  test.each(['.', './socket.io'])('exports "%s" with types and import, both built', (subpath) => {
+  test.each(['.', './socket.io', './testing'])('exports "%s" with types and import, both built', (subpath) => {
     const entry = manifest.exports[subpath];
     expect(Object.keys(entry)).toEqual(['types', 'import', 'default']);
     for (const file of [entry.types, entry.import]) {
