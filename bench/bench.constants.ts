@@ -15,6 +15,7 @@ export const SERVERS = {
   g: '(b) with cluster (Redis), no per-user limit',
   h: '(b) with maxConnectionsPerUser, one process',
   i: '(b) with maxConnectionsPerUser across nodes (cluster, Redis leases)',
+  j: '(b) with events: true and no listener',
 } as const;
 
 export type ServerName = keyof typeof SERVERS;
@@ -31,11 +32,15 @@ export const TRANSPORT_OF: Record<ServerName, BenchTransport> = {
   g: 'ws',
   h: 'ws',
   i: 'ws',
+  j: 'ws',
 };
-/** The cluster servers are compared with the same gateway without cluster: (g) with (b), (i) with (h). */
-export const BASELINE_OF: Record<ServerName, ServerName> = { a: 'a', b: 'a', c: 'a', d: 'a', e: 'e', f: 'e', g: 'b', h: 'a', i: 'h' };
-/** Servers measured on handshakes only (the cluster costs nothing on the message path). */
-export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i']);
+/**
+ * The cluster servers are compared with the same gateway without cluster: (g) with (b), (i) with (h);
+ * events on without a listener (j) with events off (b).
+ */
+export const BASELINE_OF: Record<ServerName, ServerName> = { a: 'a', b: 'a', c: 'a', d: 'a', e: 'e', f: 'e', g: 'b', h: 'a', i: 'h', j: 'b' };
+/** Servers measured on handshakes only (the cluster and events cost nothing on the message path). */
+export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j']);
 /** A limit high enough that the benchmark's one user is never refused: what is measured is the cost of holding places. */
 export const BENCH_LIMIT = 10_000;
 

@@ -84,6 +84,16 @@ class GuardedIoGateway extends EchoHandlers {}
 })
 class GuardedIoModule {}
 
+/** (j) (b) with events on and nobody listening: an event nobody listens for must cost nothing. */
+@WsAuthGateway({ path: ECHO_PATH })
+class EventsGateway extends EchoHandlers {}
+
+@Module({
+  imports: [WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] }, events: true })],
+  providers: [EventsGateway],
+})
+class EventsWithoutListenerModule {}
+
 /** (g)-(i): (b) with the cluster link and/or the per-user limit; Redis on the unix socket run.ts started. */
 function clusteredModule(cluster: boolean, limit: boolean, prefix = `bench-${process.pid}:`): object {
   @WsAuthGateway({ path: ECHO_PATH })
@@ -146,6 +156,7 @@ const variants: Record<ServerName, () => Promise<Server>> = {
   g: () => nestServer(clusteredModule(true, false), (app) => new WsAuthAdapter(app)),
   h: () => nestServer(clusteredModule(false, true), (app) => new WsAuthAdapter(app)),
   i: () => nestServer(clusteredModule(true, true), (app) => new WsAuthAdapter(app)),
+  j: () => nestServer(EventsWithoutListenerModule, (app) => new WsAuthAdapter(app)),
 };
 
 const name = process.argv[2] as ServerName | 'node';

@@ -17,8 +17,22 @@ export type {
   SessionMiddleware,
   WsAuthGatewayOptions,
   WsAuthJwtOptions,
+  WsAuthMetricsOptions,
   WsAuthModuleOptions,
+  PrometheusRegistryLike,
 } from './ws-auth-module-options.interface.js';
+export {
+  WsAuthEvents,
+  type WsAuthConnectedEvent,
+  type WsAuthEventListener,
+  type WsAuthEventMap,
+  type WsAuthEventName,
+  type WsAuthExpiredEvent,
+  type WsAuthRefreshedEvent,
+  type WsAuthRefusedEvent,
+  type WsAuthRevokedEvent,
+  type WsAuthTransportName,
+} from './ws-auth-events.service.js';
 export { type DisconnectOptions, WsAuthConnections } from './ws-auth-connections.service.js';
 export { WsRoles } from './ws-roles.decorator.js';
 export { WsRolesGuard } from './ws-roles.guard.js';

@@ -174,6 +174,32 @@ export interface WsAuthModuleOptions<User = any> {
    * @default false
    */
   trustProxy?: boolean | number;
+  /**
+   * Emit `ws-auth.connected`, `ws-auth.refused`, `ws-auth.expired`, `ws-auth.revoked`
+   * and `ws-auth.refreshed` (see `WsAuthEventMap`): to listeners of the injectable
+   * `WsAuthEvents`, and through `@nestjs/event-emitter` when the app imports its
+   * `EventEmitterModule` (`@OnEvent('ws-auth.refused')`). No payload carries a
+   * credential; an event nobody listens for is not even built.
+   * @default false
+   */
+  events?: boolean;
+  /**
+   * Prometheus metrics through `prom-client` (an optional peer): `true` registers
+   * them in prom-client's default registry, `{ registry }` in yours. See "Observability".
+   * @default off
+   */
+  metrics?: boolean | WsAuthMetricsOptions;
+}
+
+/** `WsAuthModuleOptions.metrics`. */
+export interface WsAuthMetricsOptions {
+  /** A prom-client `Registry`. @default prom-client's default registry (`register`) */
+  registry?: PrometheusRegistryLike;
+}
+
+/** What the library needs of a prom-client `Registry` (typed loosely, so that prom-client stays optional). */
+export interface PrometheusRegistryLike {
+  getSingleMetric(name: string): unknown;
 }
 
 /** `WsAuthModuleOptions.failedHandshakes`. */

@@ -6,6 +6,7 @@ import { isRoleList } from './core/roles.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
 import type {
+  PrometheusRegistryLike,
   RedisClientLike,
   ResolveUser,
   SessionMiddleware,
@@ -35,6 +36,15 @@ export interface WsAuthSettings {
   readonly failedHandshakes?: FailedHandshakesSettings;
   /** How many proxies in front of the app append to `X-Forwarded-For`; 0: the header is ignored. */
   readonly trustedProxies: number;
+  readonly events: boolean;
+  /** Absent: no metrics. */
+  readonly metrics?: MetricsSettings;
+}
+
+/** The `metrics` option, validated. */
+export interface MetricsSettings {
+  /** Absent: prom-client's default registry. */
+  readonly registry?: PrometheusRegistryLike;
 }
 
 /** The `cluster` option, validated. */
@@ -74,6 +84,8 @@ export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettin
     ...(options.cluster !== undefined && { cluster: clusterSettings(options.cluster) }),
     ...failedHandshakes(options.failedHandshakes),
     trustedProxies: trustedProxies(options.trustProxy),
+    events: flag(options.events, 'events'),
+    ...metrics(options.metrics),
   };
   if (settings.session) {
     assertOriginChecked(settings, `session (the 'session' strategy)`);
@@ -192,6 +204,29 @@ function failedHandshakes(value: WsAuthModuleOptions['failedHandshakes']): { fai
       maxAddresses: positiveInteger(given.maxAddresses ?? DEFAULT_FAILED_HANDSHAKES.maxAddresses, 'failedHandshakes.maxAddresses'),
     },
   };
+}
+
+function flag(value: unknown, option: string): boolean {
+  if (value === undefined || typeof value === 'boolean') {
+    return value === true;
+  }
+  throw new WsAuthConfigurationError(`${option} must be true or false; got ${String(value)}.`);
+}
+
+function metrics(value: WsAuthModuleOptions['metrics']): { metrics?: MetricsSettings } {
+  if (value === undefined || value === false) {
+    return {};
+  }
+  if (value === true) {
+    return { metrics: {} };
+  }
+  const registry = (value as { registry?: Partial<PrometheusRegistryLike> } | null)?.registry;
+  if (typeof value !== 'object' || value === null || (registry !== undefined && typeof registry?.getSingleMetric !== 'function')) {
+    throw new WsAuthConfigurationError(
+      `metrics must be true (prom-client's default registry) or { registry }, a prom-client Registry, e.g. metrics: { registry: new Registry() }.`,
+    );
+  }
+  return { metrics: registry === undefined ? {} : { registry: registry as PrometheusRegistryLike } };
 }
 
 function trustedProxies(value: unknown): number {

@@ -27,3 +27,12 @@ export const MAX_CLOSE_REASON_BYTES = 123;
 
 /** Node's timers fire at once for a delay above 2^31-1 ms (about 24.8 days). */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** Injection token of the app's `SwappableClock`: the time and timer of expiry (a test swaps its own in). */
+export const WS_AUTH_CLOCK = Symbol('WS_AUTH_CLOCK');
+
+/** Injection token of the `AuthObserver` (`null` with neither `events` nor `metrics`). */
+export const AUTH_OBSERVER = Symbol('AUTH_OBSERVER');
+
+/** Injection token of `WsAuthMetrics` (`null` without `metrics`). */
+export const WS_AUTH_METRICS = Symbol('WS_AUTH_METRICS');

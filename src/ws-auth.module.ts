@@ -7,7 +7,18 @@ import { FailedHandshakesLimiter } from './core/failed-handshakes.limiter.js';
 import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
 import { TokenRefresher } from './core/token.refresher.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import { CLUSTER_LINK, CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import {
+  AUTH_OBSERVER,
+  CLUSTER_LINK,
+  CONNECTION_REGISTRY,
+  WS_AUTH_CLOCK,
+  WS_AUTH_METRICS,
+  WS_AUTH_SETTINGS,
+} from './ws-auth.internal-constants.js';
+import { AuthObserver } from './core/auth.observer.js';
+import { SwappableClock } from './core/clock.js';
+import { WsAuthEvents } from './ws-auth-events.service.js';
+import { WsAuthMetrics } from './ws-auth.metrics.js';
 import { RevocationService } from './core/revocation.service.js';
 import { RedisClusterLink } from './cluster/redis-cluster.link.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
@@ -35,10 +46,24 @@ import { WsRolesGuard } from './ws-roles.guard.js';
       inject: [WS_AUTH_MODULE_OPTIONS],
       useFactory: (options: WsAuthModuleOptions) => resolveWsAuthOptions(options),
     },
+    { provide: WS_AUTH_CLOCK, useFactory: () => new SwappableClock() },
     {
       provide: JwtStrategy,
+      inject: [WS_AUTH_SETTINGS, WS_AUTH_CLOCK],
+      useFactory: ({ jwt, resolveUser }: WsAuthSettings, clock: SwappableClock) =>
+        jwt ? new JwtStrategy(jwt, resolveUser, clock) : null,
+    },
+    {
+      provide: WS_AUTH_METRICS,
       inject: [WS_AUTH_SETTINGS],
-      useFactory: ({ jwt, resolveUser }: WsAuthSettings) => (jwt ? new JwtStrategy(jwt, resolveUser) : null),
+      useFactory: ({ metrics }: WsAuthSettings) => (metrics ? WsAuthMetrics.create(metrics) : null),
+    },
+    WsAuthEvents,
+    {
+      provide: AUTH_OBSERVER,
+      inject: [WS_AUTH_SETTINGS, WsAuthEvents, WS_AUTH_METRICS],
+      useFactory: (settings: WsAuthSettings, events: WsAuthEvents, metrics: WsAuthMetrics | null) =>
+        settings.events || metrics ? new AuthObserver(settings.events ? events : null, metrics, settings.trustedProxies) : null,
     },
     {
       provide: SessionStrategy,
@@ -65,7 +90,7 @@ import { WsRolesGuard } from './ws-roles.guard.js';
     WsRolesGuard,
   ],
   // The adapters reach the authenticator, registry and refresher through app.get(); the app's modules use these.
-  exports: [WS_AUTH_SETTINGS, WsAuthConnections, WsRolesGuard],
+  exports: [WS_AUTH_SETTINGS, WS_AUTH_CLOCK, WsAuthConnections, WsAuthEvents, WsRolesGuard],
 })
 export class WsAuthModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
   constructor(

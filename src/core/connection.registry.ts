@@ -1,7 +1,10 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { WsAuthCloseCode } from '../ws-auth.constants.js';
-import { CLUSTER_LINK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { AUTH_OBSERVER, CLUSTER_LINK, WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import type { CloseCause } from '../ws-auth.metrics.js';
+import type { AuthObserver } from './auth.observer.js';
+import type { SwappableClock } from './clock.js';
 import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
 import type { ClusterLink } from './cluster.link.js';
 import { ExpiryScheduler } from './expiry.scheduler.js';
@@ -49,8 +52,11 @@ export interface ConnectionRegistry {
   policyOf(client: object): GatewayPolicy | undefined;
   /** After an in-band refresh: the new user, expiry and credential. */
   renew(client: object, user: unknown, expiresAt: number, credential?: IssuedCredential): void;
-  /** Closes `client` (through its transport) and stops tracking it. */
-  close(client: object, code: number, reason: string): void;
+  /**
+   * Closes `client` (through its transport) and stops tracking it. `cause` is what
+   * metrics count it as. @default 'refresh_refused' (the transports' own closes)
+   */
+  close(client: object, code: number, reason: string, cause?: CloseCause): void;
   /**
    * Closes the connections of `userId` (those whose credential `which` selects),
    * and makes handshakes of the user still in flight fail. Returns how many it closed.
@@ -91,9 +97,7 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
   private readonly pending = new Map<string, number>();
   /** When each user was last disconnected (performance.now()), for handshakes still in flight then. */
   private readonly disconnectedAt = new Map<string, number>();
-  private readonly expiry = new ExpiryScheduler<Tracked>((record) =>
-    this.close(record.client, WsAuthCloseCode.Unauthorized, 'token expired'),
-  );
+  private readonly expiry: ExpiryScheduler<Tracked>;
   private size = 0;
   /** One listener shared by every client: `this` is the client that went away. */
   private readonly onGone: (this: object) => void;
@@ -101,8 +105,15 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
   constructor(
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
     @Inject(CLUSTER_LINK) private readonly cluster: ClusterLink | null,
+    @Optional() @Inject(WS_AUTH_CLOCK) clock?: SwappableClock,
+    @Optional() @Inject(AUTH_OBSERVER) private readonly observer: AuthObserver | null = null,
   ) {
-    const forget = (client: object) => this.forget(client);
+    this.expiry = new ExpiryScheduler<Tracked>(
+      (record) => this.close(record.client, WsAuthCloseCode.Unauthorized, 'token expired', 'expired'),
+      clock,
+    );
+    clock?.onSwap(() => this.expiry.rearm());
+    const forget = (client: object) => this.forget(client, 'client');
     this.onGone = function (this: object) {
       forget(this);
     };
@@ -148,7 +159,14 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
     transport.setUser(client, handshake.user);
     const giveBack = handshake.reservation?.commit();
     if (handshake.userId === undefined) {
+      this.observer?.opened(handshake.policy?.gateway ?? '', null, transport.name);
       return true;
+    }
+    if (handshake.startedAt !== undefined && this.disconnectedSince(handshake.userId, handshake.startedAt)) {
+      // Disconnected while it authenticated: it never counts as open.
+      giveBack?.();
+      transport.close(client, WsAuthCloseCode.Forbidden, 'revoked');
+      return false;
     }
     const record: Tracked = {
       userId: handshake.userId,
@@ -170,11 +188,8 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
     this.size += 1;
     this.cluster?.countChanged();
     transport.watch(client, this.onGone);
-    if (handshake.startedAt !== undefined && this.disconnectedSince(record.userId, handshake.startedAt)) {
-      this.close(client, WsAuthCloseCode.Forbidden, 'revoked');
-      return false;
-    }
     this.expireAt(record, handshake.expiresAt);
+    this.observer?.opened(record.policy?.gateway ?? '', record.userId, transport.name);
     return true;
   }
 
@@ -201,12 +216,13 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
       record.transport.setUser(client, user);
       record.credential = credential;
       this.expireAt(record, expiresAt);
+      this.observer?.refreshed(record.policy?.gateway ?? '', record.userId, record.transport.name, expiresAt);
     }
   }
 
-  close(client: object, code: number, reason: string): void {
+  close(client: object, code: number, reason: string, cause: CloseCause = 'refresh_refused'): void {
     const record = this.tracked.get(client);
-    this.forget(client);
+    this.forget(client, cause, code, reason);
     record?.transport.close(client, code, reason);
   }
 
@@ -222,7 +238,7 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
     let closed = 0;
     for (const record of records) {
       if (record.transport.isOpen(record.client) && which(record.credential)) {
-        this.close(record.client, code, reason);
+        this.close(record.client, code, reason, 'revoked');
         closed += 1;
       }
     }
@@ -234,7 +250,7 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
     for (const entry of [...this.byUser.values()]) {
       for (const record of entry instanceof Set ? [...entry] : [entry]) {
         if (which(record.credential)) {
-          this.close(record.client, code, reason);
+          this.close(record.client, code, reason, 'revoked');
           closed += 1;
         }
       }
@@ -308,11 +324,12 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
     this.expiry.schedule(record, expiresAt + (this.settings.jwt?.clockTolerance ?? 0));
   }
 
-  private forget(client: object): void {
+  private forget(client: object, cause: CloseCause, code = 1000, reason = ''): void {
     const record = this.tracked.get(client);
     if (record === undefined) {
       return;
     }
+    this.observer?.closed(record.policy?.gateway ?? '', record.userId, record.transport.name, cause, code, reason);
     this.tracked.delete(client);
     record.transport.unwatch(client, this.onGone);
     this.expiry.cancel(record);

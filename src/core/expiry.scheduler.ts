@@ -1,4 +1,5 @@
 import { MAX_TIMER_DELAY_MS } from '../ws-auth.internal-constants.js';
+import { type Clock, type ClockTimer, systemClock } from './clock.js';
 
 /** An item the scheduler files by its deadline second; the scheduler owns `deadline`. */
 export interface Scheduled {
@@ -10,17 +11,19 @@ export interface Scheduled {
  * one timer for any number of items. Items are grouped by deadline second; a
  * min-heap of those seconds tells when to wake next. A deadline further away
  * than Node's longest timer (about 24.8 days) is reached in several wake-ups.
+ * Time and timer come from `clock` (the system's by default; a test clock in
+ * `nest-ws-auth/testing`).
  */
 export class ExpiryScheduler<T extends Scheduled> {
   private readonly buckets = new Map<number, Set<T>>();
   /** Deadline seconds; may hold seconds whose bucket is gone (skipped when reached). */
   private readonly heap: number[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ClockTimer | undefined;
   private armedFor = Infinity;
 
   constructor(
     private readonly onExpire: (item: T) => void,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Schedules (or moves) `item`'s deadline; a fractional second rounds up. */
@@ -69,23 +72,31 @@ export class ExpiryScheduler<T extends Scheduled> {
 
   /** Stops the timer (module shutdown); scheduled items stay until cancelled. */
   stop(): void {
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Infinity;
   }
 
+  /** Sets the timer again for the earliest deadline: after the clock changed (a test clock swapped in or out). */
+  rearm(): void {
+    this.stop();
+    this.compact();
+    if (this.heap.length > 0) {
+      this.arm(this.heap[0]!);
+    }
+  }
+
   private arm(second: number): void {
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.armedFor = second;
-    const delay = Math.min(Math.max(second * 1000 - this.now(), 0), MAX_TIMER_DELAY_MS);
-    this.timer = setTimeout(this.fire, delay);
-    this.timer.unref();
+    const delay = Math.min(Math.max(second * 1000 - this.clock.now(), 0), MAX_TIMER_DELAY_MS);
+    this.timer = this.clock.setTimeout(this.fire, delay);
   }
 
   private readonly fire = (): void => {
     this.timer = undefined;
     this.armedFor = Infinity;
-    const now = this.now() / 1000;
+    const now = this.clock.now() / 1000;
     while (this.heap.length > 0 && this.heap[0]! <= now) {
       const second = this.popSecond();
       const bucket = this.buckets.get(second);

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import passport, { type Strategy } from 'passport';
 import { type Credentials, readCredentials } from './credentials.extractor.js';
 import { clientAddress, FailedHandshakesLimiter } from './failed-handshakes.limiter.js';
@@ -15,7 +15,8 @@ import {
   type StrategyOutcome,
 } from '../strategies/passport-strategy.runner.js';
 import { HandshakeRejection, loggable, ServiceUnavailableError, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
-import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { AUTH_OBSERVER, CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import type { AuthObserver } from './auth.observer.js';
 import type { ConnectionRegistry } from './connection.registry.js';
 import type {
   AcceptedHandshake,
@@ -87,6 +88,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
     @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
     @Inject(FailedHandshakesLimiter) private readonly limiter: FailedHandshakesLimiter | null,
+    @Optional() @Inject(AUTH_OBSERVER) private readonly observer: AuthObserver | null = null,
   ) {
     this.deadlines = new HandshakeDeadlines(settings.handshakeTimeoutMs);
     this.tooManyConnections = new HandshakeRejection(
@@ -134,6 +136,25 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
    * this deadline is the only one.
    */
   authenticate(handshake: HandshakeRequest, policy: GatewayPolicy): Outcome {
+    if (!this.observer) {
+      return this.authenticateLimited(handshake, policy);
+    }
+    const observer = this.observer;
+    const started = performance.now();
+    return settle(this.authenticateLimited(handshake, policy), (verdict) => {
+      observer.judged(
+        policy.gateway,
+        verdict,
+        (performance.now() - started) / 1000,
+        handshake.request,
+        handshake.remoteAddress,
+        handshake.transport,
+      );
+      return verdict;
+    });
+  }
+
+  private authenticateLimited(handshake: HandshakeRequest, policy: GatewayPolicy): Outcome {
     if (!this.limiter) {
       return this.authenticateOnce(handshake, policy);
     }

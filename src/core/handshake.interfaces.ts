@@ -42,6 +42,8 @@ export interface HandshakeRequest {
   /** The client's address as the transport saw it; default: `request.socket.remoteAddress`. */
   readonly remoteAddress?: string;
   readonly link: HandshakeLink;
+  /** Which transport the handshake came in on, for events. */
+  readonly transport?: 'ws' | 'socket.io';
 }
 
 /** When a handshake started (`performance.now()`): one that started before a disconnect of its user does not open. */

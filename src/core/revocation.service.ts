@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
 import { WsAuthCloseCode } from '../ws-auth.constants.js';
 import { loggable } from '../ws-auth.exceptions.js';
-import { CLUSTER_LINK, CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { CLUSTER_LINK, CONNECTION_REGISTRY, WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { type Clock, systemClock } from './clock.js';
 import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
 import type { ClusterEvent, ClusterLink } from './cluster.link.js';
 import type { ConnectionRegistry } from './connection.registry.js';
@@ -18,14 +19,16 @@ const PRUNE_INTERVAL_MS = 60_000;
 @Injectable()
 export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('WsAuth');
-  readonly list = new RevocationList();
+  readonly list: RevocationList;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
     @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
     @Inject(CLUSTER_LINK) private readonly cluster: ClusterLink | null,
+    @Optional() @Inject(WS_AUTH_CLOCK) private readonly clock: Clock = systemClock,
   ) {
+    this.list = new RevocationList(() => this.clock.now());
     this.sweeper = setInterval(() => this.list.prune(), PRUNE_INTERVAL_MS).unref();
     cluster?.onEvent((event) => this.apply(event));
     cluster?.onResync(() => this.snapshot());
@@ -37,7 +40,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async revokeUser(userId: string, reason: string, until: Date | undefined): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     const untilMs = until?.getTime();
     const revocation: UserRevocation = {
       before: now,
@@ -49,7 +52,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async revokeToken(jti: string, expiresAt: Date | undefined): Promise<void> {
-    const until = expiresAt?.getTime() ?? Date.now() + this.settings.revocationTtlSeconds * 1000;
+    const until = expiresAt?.getTime() ?? this.clock.now() + this.settings.revocationTtlSeconds * 1000;
     this.list.revokeToken(jti, until);
     this.registry.closeWhere((credential) => credential?.jti === jti, WsAuthCloseCode.Unauthorized, 'token revoked');
     await this.share({ type: 'revoke-token', jti, until });
@@ -82,7 +85,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
 
   private applyUser(userId: string, revocation: UserRevocation, reason: string): void {
     const inForce = this.list.revokeUser(userId, revocation);
-    const now = Date.now();
+    const now = this.clock.now();
     this.registry.disconnectUser(userId, WsAuthCloseCode.Forbidden, reason, (credential) =>
       RevocationList.covers(inForce, credential, now),
     );

@@ -138,6 +138,7 @@ export class WsAuthIoAdapter extends IoAdapter {
         authToken: socket.handshake.auth?.token,
         remoteAddress: socket.handshake.address,
         link: connectionLink(socket),
+        transport: 'socket.io' as const,
       };
       const verdict = authenticator.authenticate(handshake, policy);
       if (isPromiseLike(verdict)) {

@@ -9,6 +9,7 @@ import { type Authenticate, AuthFailure, runPassportStrategy, type StrategyOutco
 import type { IssuedCredential } from '../core/revocation.list.js';
 import { VerifiedTokenCache } from '../core/verified-token.cache.js';
 import type { JwtClaims, ResolveUser } from '../ws-auth-module-options.interface.js';
+import type { SwappableClock } from '../core/clock.js';
 
 /** A token that passed every check, and the user it belongs to. */
 export interface VerifiedToken {
@@ -45,7 +46,9 @@ interface JoseHeader {
  * algorithms and the rules jsonwebtoken leaves out (no `crit` extension,
  * object payloads only, `exp` required, `sub` a string), then `resolveUser`.
  * Tokens it verified are remembered (VerifiedTokenCache) until they expire.
- * In-band refreshes go through the same rules.
+ * In-band refreshes go through the same rules. Time is the app's clock: with a
+ * test clock swapped in (nest-ws-auth/testing), tokens are verified with
+ * jsonwebtoken directly at the clock's time (passport-jwt reads the system's).
  */
 export class JwtStrategy {
   private readonly passportStrategy: PassportJwtStrategy | undefined;
@@ -55,8 +58,9 @@ export class JwtStrategy {
   constructor(
     private readonly settings: JwtSettings,
     private readonly resolveUser: ResolveUser | undefined,
+    private readonly clock?: SwappableClock,
   ) {
-    this.verified = new VerifiedTokenCache(settings.cacheSize, settings.clockTolerance);
+    this.verified = new VerifiedTokenCache(settings.cacheSize, settings.clockTolerance, clock ? () => clock.now() : Date.now);
     if (settings.jwks) {
       this.keySet = new JwksKeySource(settings.jwks);
       return;
@@ -102,6 +106,10 @@ export class JwtStrategy {
         (claims) => (claims instanceof AuthFailure ? fail(claims) : this.userOf(claims, request)),
         (error: unknown): StrategyOutcome => ({ kind: 'error', error }),
       );
+    }
+    if (this.clock && !this.clock.isSystem) {
+      const claims = this.verifyWithKey(token, this.settings.key!);
+      return claims instanceof AuthFailure ? fail(claims) : this.userOf(claims, request);
     }
     const attempt: JwtAttempt = { token };
     return settle(withoutStackTraces(() => runPassportStrategy(this.passportStrategy!, attempt)), (outcome) => {
@@ -162,7 +170,11 @@ export class JwtStrategy {
 
   private verifyWithKey(token: string, key: KeyObject): JwtClaims | AuthFailure {
     try {
-      return this.remember(token, withoutStackTraces(() => jwt.verify(token, key, this.settings.verifyOptions)));
+      const options =
+        this.clock && !this.clock.isSystem
+          ? { ...this.settings.verifyOptions, clockTimestamp: Math.floor(this.clock.now() / 1000) }
+          : this.settings.verifyOptions;
+      return this.remember(token, withoutStackTraces(() => jwt.verify(token, key, options)));
     } catch (error) {
       return failureOf(error);
     }

@@ -36,7 +36,7 @@ export class WsUpgradeVerifier {
           done(true);
         }
       };
-      const verdict = this.authenticator.authenticate({ request, link: socketLink(request.socket) }, policy);
+      const verdict = this.authenticator.authenticate({ request, link: socketLink(request.socket), transport: 'ws' }, policy);
       if (isPromiseLike(verdict)) {
         void verdict.then(answer);
       } else {

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { beforeEach, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { WsAuthConnections } from '../../src/index.js';
+import { WsAuthTesting } from '../../src/testing/index.js';
 import { calls, LifecycleAppModule } from '../apps/lifecycle.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
-import { useApp, withApp } from '../helpers/test-app.js';
-import { sign } from '../helpers/tokens.js';
+import { useApp } from '../helpers/test-app.js';
+import { jwtOptions, sign } from '../helpers/tokens.js';
 import { sleep } from '../helpers/wait.js';
 import { closed, connect, nextMessage, request } from '../helpers/ws-client.js';
 
@@ -15,38 +16,44 @@ beforeEach(() => {
   Object.assign(calls, { echo: 0, ban: 0, purge: 0 });
 });
 
-describe('expiry', () => {
-  const app = useApp(() => LifecycleAppModule.with());
+describe('expiry (kit clock: no real waiting)', () => {
+  let kit: WsAuthTesting;
+  beforeAll(async () => {
+    kit = await WsAuthTesting.start(LifecycleAppModule.with());
+  });
+  afterAll(() => kit.close());
 
-  test('closes with 4401 "token expired" within a second after exp', async () => {
-    const exp = nowSeconds() + 2;
-    const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'alice', exp })));
-    const { code, reason } = await closed(client);
-    const lateBy = Date.now() - exp * 1000;
-    expect({ code, reason }).toEqual({ code: 4401, reason: 'token expired' });
-    expect(lateBy).toBeGreaterThanOrEqual(0);
-    expect(lateBy).toBeLessThan(1000);
+  test('closes with 4401 "token expired" at exp, not a millisecond before', async () => {
+    // Lifetimes here are longer than expectClose waits in real time: only the kit clock can close them.
+    const alice = await kit.connectAs({ id: 'alice' }, '/room', { expiresIn: 60 });
+    await kit.clock.advance(59_999);
+    await alice.expectNothing(20);
+    await kit.clock.advance(1);
+    expect(await alice.expectClose()).toEqual({ code: 4401, reason: 'token expired' });
   });
 
   test('after it expired, the same token opens no new connection (the verified-token cache honours exp)', async () => {
-    const token = sign({ sub: 'alice', exp: nowSeconds() + 1 });
-    const client = await connect(app.url('/room'), [], bearer(token));
-    expect((await closed(client)).code).toBe(4401);
-    const response = await rawUpgrade(app.port, '/room', { Authorization: `Bearer ${token}` });
+    const alice = await kit.connectAs({ id: 'alice' }, '/room', { expiresIn: 60 });
+    await kit.clock.advance(60_000);
+    expect((await alice.expectClose()).code).toBe(4401);
+    const response = await rawUpgrade(kit.port, '/room', { Authorization: `Bearer ${alice.plan.token}` });
     expect(response.status).toBe(401);
     expect(JSON.parse(response.body).message).toBe('Token expired');
   });
 
-  test('a token that lives 30 days is not closed at once', async () => {
-    const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'alice' }, { expiresIn: '30d' })));
-    await sleep(1200);
-    expect((await request(client, 'echo')).data).toBe('alice');
-    client.close();
+  test('a token that lives 30 days (beyond the longest Node timer) is not closed at once, and is at 30 days', async () => {
+    const alice = await kit.connectAs({ id: 'alice' }, '/room', { expiresIn: 30 * 24 * 3600 });
+    await kit.clock.advance(1_200);
+    expect(await alice.request('echo')).toBe('alice');
+    await kit.clock.advance(30 * 24 * 3600 * 1000 - 1_201);
+    expect(await alice.request('echo')).toBe('alice');
+    await kit.clock.advance(1);
+    expect(await alice.expectClose()).toEqual({ code: 4401, reason: 'token expired' });
   });
 
   test('once a socket is closing, no handler runs for its later messages', async () => {
-    const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'bob' })));
-    const [serverSide] = app.app.get(WsAuthConnections).connectionsOf('bob');
+    const client = await connect(kit.url('/room'), [], bearer(await kit.tokenFor({ id: 'bob' })));
+    const [serverSide] = kit.app.get(WsAuthConnections).connectionsOf('bob');
     // Messages wait in the server's receive buffer while it reads nothing.
     serverSide!.pause();
     for (let index = 0; index < 10; index += 1) client.send(JSON.stringify({ event: 'echo' }));
@@ -59,7 +66,7 @@ describe('expiry', () => {
     for (let index = 0; index < 10; index += 1) client.send(JSON.stringify({ event: 'echo' }));
     await sleep(50);
     const closing = closed(client);
-    app.app.get(WsAuthConnections).disconnectUser('bob');
+    kit.app.get(WsAuthConnections).disconnectUser('bob');
     serverSide!.resume();
     expect(await closing).toEqual({ code: 4403, reason: 'revoked' });
     expect(calls.echo).toBe(10);
@@ -68,23 +75,29 @@ describe('expiry', () => {
 
 describe('expiry with clockTolerance, and switched off', () => {
   test('closes clockTolerance seconds after exp', async () => {
-    await withApp(LifecycleAppModule.with({ jwt: { ...(await import('../helpers/tokens.js')).jwtOptions, clockTolerance: 1 } }), async (app) => {
-      const exp = nowSeconds() + 1;
-      const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'alice', exp })));
-      await closed(client);
-      const lateBy = Date.now() - exp * 1000;
-      expect(lateBy).toBeGreaterThanOrEqual(1000);
-      expect(lateBy).toBeLessThan(2000);
-    });
+    const kit = await WsAuthTesting.start(LifecycleAppModule.with({ jwt: { ...jwtOptions, clockTolerance: 1 } }));
+    try {
+      const alice = await kit.connectAs({ id: 'alice' }, '/room', { expiresIn: 60 });
+      await kit.clock.advance(60_999);
+      await alice.expectNothing(20);
+      await kit.clock.advance(1);
+      await alice.expectClose(4401, 'token expired');
+    } finally {
+      await kit.close();
+    }
   });
 
   test('closeOnExpiry: false keeps the connection', async () => {
-    await withApp(LifecycleAppModule.with({ closeOnExpiry: false }), async (app) => {
-      const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'alice', exp: nowSeconds() + 1 })));
-      await sleep(2200);
-      expect((await request(client, 'echo')).data).toBe('alice');
-      client.close();
-    });
+    const kit = await WsAuthTesting.start(LifecycleAppModule.with({ closeOnExpiry: false }));
+    try {
+      const alice = await kit.connectAs({ id: 'alice' }, '/room', { expiresIn: 1 });
+      await kit.clock.advance(3_600_000);
+      await alice.expectNothing(20);
+      expect(await alice.request('echo')).toBe('alice');
+      expect(kit.clock.timers).toBe(0); // nothing was even scheduled
+    } finally {
+      await kit.close();
+    }
   });
 });
 
@@ -94,16 +107,21 @@ describe('in-band refresh', () => {
   const refresh = (token: unknown) => ({ event: 'auth:refresh', data: { token } });
 
   test('the same user: auth:refreshed with the new exp, and the expiry moves', async () => {
-    const client = await connect(app.url('/room'), [], bearer(sign({ sub: 'alice', exp: nowSeconds() + 2 })));
-    const exp = nowSeconds() + 4;
-    const reply = nextMessage(client);
-    client.send(JSON.stringify(refresh(sign({ sub: 'alice', exp }))));
-    expect(await reply).toEqual({ event: 'auth:refreshed', data: { exp } });
-    await sleep(2500);
-    expect((await request(client, 'echo')).data).toBe('alice');
-    const { code } = await closed(client);
-    expect(code).toBe(4401);
-    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+    const kit = await WsAuthTesting.start(LifecycleAppModule.with());
+    try {
+      const alice = await kit.connectAs({ id: 'alice' }, '/room', { expiresIn: 20 });
+      const exp = Math.floor(kit.clock.now() / 1000) + 40;
+      expect(await alice.refresh(await kit.tokenFor({ id: 'alice' }, { expiresIn: 40 }))).toEqual({ ok: true, exp });
+      await kit.clock.advance(25_000); // past the first token's exp
+      expect(await alice.request('echo')).toBe('alice');
+      await kit.clock.advance(14_999);
+      await alice.expectNothing(20);
+      await kit.clock.advance(1);
+      expect((await alice.expectClose()).code).toBe(4401);
+      expect(kit.clock.now()).toBe(exp * 1000);
+    } finally {
+      await kit.close();
+    }
   });
 
   test('a token of another user: 4403', async () => {

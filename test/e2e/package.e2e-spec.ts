@@ -12,9 +12,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 describe('package manifest', () => {
-  const entries = { '.': 'index', './socket.io': 'socket-io/index' };
+  const entries = { '.': 'index', './socket.io': 'socket-io/index', './testing': 'testing/index' };
 
-  test('exports "." and "./socket.io" as ES modules and CommonJS, each with its own declarations, all built', () => {
+  test('exports ".", "./socket.io" and "./testing" as ES modules and CommonJS, each with its own declarations, all built', () => {
     expect(Object.keys(manifest.exports)).toEqual([...Object.keys(entries), './package.json']);
     for (const [subpath, file] of Object.entries(entries)) {
       expect(manifest.exports[subpath]).toEqual({
