@@ -16,6 +16,9 @@ export const SERVERS = {
   h: '(b) with maxConnectionsPerUser, one process',
   i: '(b) with maxConnectionsPerUser across nodes (cluster, Redis leases)',
   j: '(b) with events: true and no listener',
+  k: '(b) with failedHandshakes (trustProxy: the flood comes from one address)',
+  l: "@WsAuthGateway, built-in 'jwt', RS256 with a static publicKey",
+  m: "@WsAuthGateway, built-in 'jwt', RS256 from a jwksUri (keys cached)",
 } as const;
 
 export type ServerName = keyof typeof SERVERS;
@@ -33,14 +36,38 @@ export const TRANSPORT_OF: Record<ServerName, BenchTransport> = {
   h: 'ws',
   i: 'ws',
   j: 'ws',
+  k: 'ws',
+  l: 'ws',
+  m: 'ws',
 };
 /**
  * The cluster servers are compared with the same gateway without cluster: (g) with (b), (i) with (h);
  * events on without a listener (j) with events off (b).
  */
-export const BASELINE_OF: Record<ServerName, ServerName> = { a: 'a', b: 'a', c: 'a', d: 'a', e: 'e', f: 'e', g: 'b', h: 'a', i: 'h', j: 'b' };
-/** Servers measured on handshakes only (the cluster and events cost nothing on the message path). */
-export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j']);
+export const BASELINE_OF: Record<ServerName, ServerName> = {
+  a: 'a',
+  b: 'a',
+  c: 'a',
+  d: 'a',
+  e: 'e',
+  f: 'e',
+  g: 'b',
+  h: 'a',
+  i: 'h',
+  j: 'b',
+  k: 'b',
+  l: 'a',
+  m: 'l',
+};
+/** Servers measured on handshakes only (the cluster, events and key sources cost nothing on the message path). */
+export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j', 'k', 'l', 'm']);
+/** Servers under the forged-token flood: the ws ones, and (k) with the failed-handshake limit. */
+export const FLOODED: ReadonlySet<ServerName> = new Set(['a', 'b', 'c', 'd', 'k']);
+/** Servers whose tokens are RS256 (signed with RSA_KEYS.privateKey). */
+export const RS256_SERVERS: ReadonlySet<ServerName> = new Set(['l', 'm']);
+/** The flood's one attacking address (X-Forwarded-For), and the addresses valid clients come from. */
+export const ATTACKER_ADDRESS = '203.0.113.7';
+export const validAddress = (index: number) => `198.51.100.${(index % 250) + 1}`;
 /** A limit high enough that the benchmark's one user is never refused: what is measured is the cost of holding places. */
 export const BENCH_LIMIT = 10_000;
 
@@ -51,6 +78,11 @@ export type ServerReply =
   | { type: 'revoked' }
   | { type: 'memory'; heapUsed: number; rss: number; external: number }
   | { type: 'cpu'; micros: number };
+
+/** One RSA key pair for the run: run.ts signs with it; servers (l) and (m) read the public key from the environment. */
+export function rsaToken(privateKeyPem: string, sub = 'bench-user', seconds = 3600): string {
+  return jwt.sign({ sub }, privateKeyPem, { algorithm: 'RS256', expiresIn: seconds, keyid: 'bench-key' });
+}
 
 export function validToken(sub = 'bench-user', seconds = 3600): string {
   return jwt.sign({ sub }, BENCH_SECRET, { algorithm: 'HS256', expiresIn: seconds });

@@ -14,7 +14,7 @@ import jwt from 'jsonwebtoken';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAuthAdapter, WsAuthConnections, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
 import { WsAuthIoAdapter } from 'nest-ws-auth/socket.io';
-import { createSecretKey } from 'node:crypto';
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
@@ -113,6 +113,43 @@ function clusteredModule(cluster: boolean, limit: boolean, prefix = `bench-${pro
   return ClusteredModule;
 }
 
+/** (k): (b) with the failed-handshake limit, behind one (simulated) proxy. */
+function limitedModule(): object {
+  @WsAuthGateway({ path: ECHO_PATH })
+  class LimitedGateway extends EchoHandlers {}
+
+  @Module({
+    imports: [
+      WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] }, failedHandshakes: true, trustProxy: true }),
+    ],
+    providers: [LimitedGateway],
+  })
+  class LimitedModule {}
+  return LimitedModule;
+}
+
+/** (l) and (m): RS256 with the public key given, or fetched from a JWKS served on loopback by this process. */
+async function rsaModule(fromJwks: boolean): Promise<object> {
+  const publicKey = createPublicKey(process.env.BENCH_RSA_PUBLIC!);
+  let jwksUri: string | undefined;
+  if (fromJwks) {
+    const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench-key', alg: 'RS256', use: 'sig' }] });
+    const keyServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(jwks));
+    await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
+    jwksUri = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/jwks.json`;
+  }
+
+  @WsAuthGateway({ path: ECHO_PATH })
+  class RsaGateway extends EchoHandlers {}
+
+  @Module({
+    imports: [WsAuthModule.forRoot({ jwt: { ...(jwksUri ? { jwksUri } : { publicKey }), algorithms: ['RS256'] } })],
+    providers: [RsaGateway],
+  })
+  class RsaModule {}
+  return RsaModule;
+}
+
 type AdapterOf = (app: INestApplication) => WsAdapter | IoAdapter;
 
 async function nestServer(module: object, adapter: AdapterOf): Promise<Server> {
@@ -156,6 +193,9 @@ const variants: Record<ServerName, () => Promise<Server>> = {
   g: () => nestServer(clusteredModule(true, false), (app) => new WsAuthAdapter(app)),
   h: () => nestServer(clusteredModule(false, true), (app) => new WsAuthAdapter(app)),
   i: () => nestServer(clusteredModule(true, true), (app) => new WsAuthAdapter(app)),
+  k: () => nestServer(limitedModule(), (app) => new WsAuthAdapter(app)),
+  l: async () => nestServer(await rsaModule(false), (app) => new WsAuthAdapter(app)),
+  m: async () => nestServer(await rsaModule(true), (app) => new WsAuthAdapter(app)),
   j: () => nestServer(EventsWithoutListenerModule, (app) => new WsAuthAdapter(app)),
 };
 

@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { type BenchTransport, ECHO_PATH } from './bench.constants.js';
+import { ATTACKER_ADDRESS, type BenchTransport, ECHO_PATH, validAddress } from './bench.constants.js';
 
 export type LoadTask =
   | { type: 'handshakes'; transport: BenchTransport; port: number; token: string; concurrency: number; durationMs: number }
@@ -41,10 +41,12 @@ export interface FloodResult {
   floodStatuses: Record<string, number>;
 }
 
-function upgradeRequest(port: number, token: string): Buffer {
+/** `from`: an X-Forwarded-For address (only a server with trustProxy reads it). */
+function upgradeRequest(port: number, token: string, from?: string): Buffer {
   return Buffer.from(
     `GET ${ECHO_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer ${token}\r\n` +
+      `${from ? `X-Forwarded-For: ${from}\r\n` : ''}\r\n`,
     'latin1',
   );
 }
@@ -260,14 +262,16 @@ async function echo(task: Extract<LoadTask, { type: 'echo' }>): Promise<{ perSec
 let idle: WebSocket[] = [];
 
 async function flood(task: Extract<LoadTask, { type: 'flood' }>): Promise<FloodResult> {
-  const valid = upgradeRequest(task.port, task.validToken);
+  // Valid clients come from many addresses, the attacker from one (only servers with trustProxy can tell).
+  const valid = Array.from({ length: 250 }, (_, index) => upgradeRequest(task.port, task.validToken, validAddress(index)));
   // A different invalid token for each request (the signature's tail varies), as an attacker's would be.
   const stem = task.invalidToken.slice(0, -6);
-  const invalid = (index: number) => upgradeRequest(task.port, stem + index.toString(36).padStart(6, '0'));
+  const invalid = (index: number) => upgradeRequest(task.port, stem + index.toString(36).padStart(6, '0'), ATTACKER_ADDRESS);
+  let probes = 0;
   const probe = async (keepGoing: () => boolean): Promise<number[]> => {
     const latencies: number[] = [];
     while (keepGoing()) {
-      const { status, ms } = await handshake(task.port, valid);
+      const { status, ms } = await handshake(task.port, valid[(probes += 1) % valid.length]!);
       if (status === 101) latencies.push(ms);
     }
     return latencies;

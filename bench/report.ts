@@ -83,6 +83,18 @@ export function evaluateTargets(
     ...transportTargets('f', medians, idleConnections),
     { what: '(g) handshakes/s, cluster without a limit', goal: '≥ 0.95 × (b)', measured: `${fixed(clustered, 2)} ×`, met: clustered >= 0.95 },
     { what: '(i) handshakes/s, limit across nodes', goal: '≥ 0.8 × (h)', measured: `${fixed(leased, 2)} ×`, met: leased >= 0.8 },
+    {
+      what: '(m) handshakes/s, JWKS (cached keys)',
+      goal: '≥ 0.95 × (l), a static public key',
+      measured: `${fixed(ratio(medians.m.handshakesPerSecond, medians.l.handshakesPerSecond), 2)} ×`,
+      met: ratio(medians.m.handshakesPerSecond, medians.l.handshakesPerSecond) >= 0.95,
+    },
+    {
+      what: '(k) valid p99 under a flood from one address, failedHandshakes on',
+      goal: '≤ 2 × without flood',
+      measured: `${fixed(medians.k.validP99UnderFloodMs, 2)} ms vs ${fixed(medians.k.validP99WithoutFloodMs, 2)} ms = ${fixed(medians.k.validP99UnderFloodMs / medians.k.validP99WithoutFloodMs, 1)} ×`,
+      met: medians.k.validP99UnderFloodMs / medians.k.validP99WithoutFloodMs <= 2,
+    },
     { what: '(j) handshakes/s, events on, no listener', goal: '≥ 0.98 × (b)', measured: `${fixed(events, 2)} ×`, met: events >= 0.98 },
     ...(cluster
       ? [
@@ -167,6 +179,9 @@ export function renderChart(results: BenchResults): string {
     h: '#1570ef',
     i: '#175cd3',
     j: '#84caff',
+    k: '#b2ddff',
+    l: '#fdb022',
+    m: '#dc6803',
   };
   const relative = (name: ServerName, key: 'handshakesPerSecond' | 'echoPerSecond') =>
     ratio(results.medians[name][key], results.medians[BASELINE_OF[name]][key]);

@@ -10,13 +10,17 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { measureRevocationList, measurePropagation, type ClusterFigures } from './cluster.bench.js';
 import {
+  FLOODED,
   HANDSHAKES_ONLY,
   invalidToken,
+  RS256_SERVERS,
+  rsaToken,
   SERVERS,
   TRANSPORT_OF,
   type ServerName,
@@ -53,12 +57,20 @@ mkdirSync(join(outDir, 'profiles'), { recursive: true });
 const pin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0 && cpus().length >= 2;
 /** The cluster servers (g, i) and the propagation nodes share one throw-away redis-server (Debian's), pinned beside the load generator. */
 const redis = await startRedis();
+/** The RS256 servers (l, m) verify with this key pair's public key; tokens are signed here. */
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const rsaPrivatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 function start(cpu: number, script: string, scriptArgs: string[], nodeArgs: string[] = []): ChildProcess {
   const command = [process.execPath, ...nodeArgs, join(root, 'dist-bench/bench', script), ...scriptArgs];
   const [file, ...rest] = pin ? ['taskset', '-c', String(cpu), ...command] : command;
   return spawn(file!, rest, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, NODE_OPTIONS: '', REDIS_SOCKET: redis.socket },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      REDIS_SOCKET: redis.socket,
+      BENCH_RSA_PUBLIC: rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    },
   });
 }
 
@@ -115,7 +127,11 @@ const servers = Object.fromEntries(await Promise.all(names.map(async (name) => [
   ServerName,
   BenchServer
 >;
-const token = validToken();
+const hsToken = validToken();
+const rsToken = rsaToken(rsaPrivatePem);
+/** The token each server accepts. */
+const tokenOf = (name: ServerName) => (RS256_SERVERS.has(name) ? rsToken : hsToken);
+const token = hsToken;
 
 type Sample = {
   handshakes: HandshakeResult;
@@ -129,7 +145,7 @@ type Sample = {
 };
 const samples = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<ServerName, Array<Partial<Sample>>>;
 /** The invalid-token flood is measured on the ws servers: it is about the cost of a refusal, the same core on both. */
-const flooded = (name: ServerName) => TRANSPORT_OF[name] === 'ws' && !HANDSHAKES_ONLY.has(name);
+const flooded = (name: ServerName) => FLOODED.has(name);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 log(`nest-ws-auth benchmark: ${quick ? 'quick' : 'full'}, ${plan.rounds} round(s), ${cpus().length} CPUs${pin ? ', pinned' : ''}`);
@@ -140,7 +156,7 @@ if (only) {
 }
 for (const name of names) {
   const transport = TRANSPORT_OF[name];
-  await load({ type: 'handshakes', transport, port: servers[name].port, token, concurrency: CONCURRENCY, durationMs: plan.warmupMs });
+  await load({ type: 'handshakes', transport, port: servers[name].port, token: tokenOf(name), concurrency: CONCURRENCY, durationMs: plan.warmupMs });
   if (!HANDSHAKES_ONLY.has(name)) {
     await load({ type: 'echo', transport, port: servers[name].port, token, connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
   }
@@ -156,7 +172,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
       type: 'handshakes',
       transport: TRANSPORT_OF[name],
       port: servers[name].port,
-      token,
+      token: tokenOf(name),
       concurrency: CONCURRENCY,
       durationMs: plan.handshakeMs,
     });
