@@ -45,6 +45,7 @@ export class RedisClusterLink implements ClusterLink {
   private heartbeat: NodeJS.Timeout | undefined;
   private countTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private failedResyncs = 0;
   private subscribed = false;
   private available = false;
   private stopped = false;
@@ -182,10 +183,15 @@ export class RedisClusterLink implements ClusterLink {
         this.logger.log('cluster: connected to Redis; revocations synchronised.');
       }
       this.available = true;
+      this.failedResyncs = 0;
       this.markSynced();
     } catch (error) {
       this.available = false;
-      this.logger.warn(`cluster: could not synchronise with Redis yet; retrying. ${loggable(error, undefined)}`);
+      // The two connections come up one after the other: a first failed attempt is ordinary.
+      this.failedResyncs += 1;
+      if (this.failedResyncs >= 3) {
+        this.logger.warn(`cluster: could not synchronise with Redis yet; retrying. ${loggable(error, undefined)}`);
+      }
       this.resyncTimer = setTimeout(() => void this.resync(), RESYNC_RETRY_MS).unref();
     }
   }

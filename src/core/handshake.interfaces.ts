@@ -66,3 +66,32 @@ export interface AcceptedHandshake {
 }
 
 export type Verdict = AcceptedHandshake | HandshakeRejection;
+
+/** What emits `close` when a handshake's connection goes away: a TCP socket, an engine.io connection. */
+export interface ClosingConnection {
+  once(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * A HandshakeLink over a connection that emits `close`: one small object per
+ * handshake, with the transport's "is it gone" test shared by all of them.
+ */
+export class CloseEventLink<Connection extends ClosingConnection> implements HandshakeLink {
+  constructor(
+    private readonly connection: Connection,
+    private readonly gone: (connection: Connection) => boolean,
+  ) {}
+
+  isGone(): boolean {
+    return this.gone(this.connection);
+  }
+
+  onGone(listener: () => void): void {
+    this.connection.once('close', listener);
+  }
+
+  offGone(listener: () => void): void {
+    this.connection.removeListener('close', listener);
+  }
+}

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import { markClosed } from '../core/closed-clients.js';
 import type { ClientTransport } from '../core/connection.registry.js';
-import type { HandshakeLink } from '../core/handshake.interfaces.js';
+import { CloseEventLink, type HandshakeLink } from '../core/handshake.interfaces.js';
 import { WS_AUTH_CLOSED_EVENT } from '../ws-auth.constants.js';
 
 /** Socket.IO's `disconnect` event: a socket leaves its namespace. */
@@ -34,12 +34,9 @@ export const ioTransport: ClientTransport<Socket> = {
   },
 };
 
+const isClosed = (conn: Socket['conn']): boolean => conn.readyState !== 'open';
+
 /** The engine.io connection under a socket, as the core's HandshakeLink. */
 export function connectionLink(socket: Socket): HandshakeLink {
-  const { conn } = socket;
-  return {
-    isGone: () => conn.readyState !== 'open',
-    onGone: (listener) => conn.once('close', listener),
-    offGone: (listener) => conn.off('close', listener),
-  };
+  return new CloseEventLink(socket.conn, isClosed);
 }

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { markClosed } from '../core/closed-clients.js';
 import type { ClientTransport } from '../core/connection.registry.js';
-import type { HandshakeLink } from '../core/handshake.interfaces.js';
+import { CloseEventLink, type HandshakeLink } from '../core/handshake.interfaces.js';
 import type { AuthenticatedWebSocket } from '../authenticated-websocket.interface.js';
 import type { Duplex } from 'node:stream';
 import { OPEN } from '../ws-auth.internal-constants.js';
@@ -30,11 +30,9 @@ export const wsTransport: ClientTransport<WebSocket> = {
   },
 };
 
+const isDestroyed = (socket: Duplex): boolean => socket.destroyed;
+
 /** The TCP socket of an upgrade request, as the core's HandshakeLink. */
 export function socketLink(socket: Duplex): HandshakeLink {
-  return {
-    isGone: () => socket.destroyed,
-    onGone: (listener) => socket.once('close', listener),
-    offGone: (listener) => socket.removeListener('close', listener),
-  };
+  return new CloseEventLink(socket, isDestroyed);
 }

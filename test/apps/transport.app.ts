@@ -47,8 +47,11 @@ export const PEOPLE: Readonly<Record<string, Person>> = {
 export interface Seen {
   connections: Array<{ gateway: string; user: unknown }>;
   handlers: string[];
-  /** The async guard and pipe of the 'held' handlers: how many messages wait in them, and letting them go. */
-  held: { waiting: number; release(): void };
+  /**
+   * The async guard and pipe of the 'held' handlers: how many messages wait in them, how many went through
+   * them once released (their handler, if any, is then one microtask chain away), and letting them go.
+   */
+  held: { waiting: number; passed: number; release(): void };
 }
 
 /** An app's ordinary passport strategy, registered the @nestjs/passport way. */
@@ -87,17 +90,20 @@ export function transportApp(
     handlers: [],
     held: {
       waiting: 0,
+      passed: 0,
       release() {
         this.waiting = 0;
         for (const letGo of waiters.splice(0)) letGo();
       },
     },
   };
-  const hold = () =>
-    new Promise<void>((resolve) => {
+  const hold = async () => {
+    await new Promise<void>((resolve) => {
       seen.held.waiting += 1;
       waiters.push(resolve);
     });
+    seen.held.passed += 1;
+  };
   /** An app's async guard (a database lookup, say): messages wait in it. */
   class HeldGuard implements CanActivate {
     async canActivate(): Promise<boolean> {

@@ -404,8 +404,11 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       await until(() => seen.held.waiting === 10);
       app.app.get(WsAuthConnections).disconnectUser('bob');
       expect(await closed).toEqual({ code: 4403, reason: 'revoked' });
+      const passed = seen.held.passed;
       seen.held.release();
-      await sleep(100);
+      // Every message got through the guard or pipe; a handler would run before the next macrotask.
+      await until(() => seen.held.passed === passed + 10);
+      await new Promise((resolve) => setImmediate(resolve));
       expect(heldHandlers()).toEqual([]);
     });
 
@@ -417,8 +420,10 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       await until(() => seen.held.waiting === 5);
       expect(await refreshed).toEqual({ ok: false, code: 4403, reason: 'token belongs to another user' });
       expect(await closed).toEqual({ code: 4403, reason: 'token belongs to another user' });
+      const passed = seen.held.passed;
       seen.held.release();
-      await sleep(100);
+      await until(() => seen.held.passed === passed + 5);
+      await new Promise((resolve) => setImmediate(resolve));
       expect(heldHandlers()).toEqual([]);
     });
 
