@@ -3,6 +3,7 @@ import type { AuthenticatedWebSocket } from './authenticated-websocket.interface
 import type { ClusterLink } from './core/cluster.link.js';
 import type { ConnectionRegistry } from './core/connection.registry.js';
 import { RevocationService } from './core/revocation.service.js';
+import { assertId } from './core/ids.js';
 import { WsAuthCloseCode } from './ws-auth.constants.js';
 import { CLUSTER_LINK, CONNECTION_REGISTRY, MAX_CLOSE_REASON_BYTES } from './ws-auth.internal-constants.js';
 
@@ -52,10 +53,11 @@ export class WsAuthConnections {
    * node closes the user's connections.
    */
   disconnectUser(id: string, { code = WsAuthCloseCode.Forbidden, reason = 'revoked' }: DisconnectOptions = {}): number {
+    assertId(id, 'id', 'disconnectUser');
     assertCloseFrame(code, reason, 'disconnectUser');
-    const closed = this.registry.disconnectUser(String(id), code, reason);
+    const closed = this.registry.disconnectUser(id, code, reason);
     if (this.cluster) {
-      void this.revocations.share({ type: 'disconnect', userId: String(id), code, reason });
+      void this.revocations.share({ type: 'disconnect', userId: id, code, reason });
     }
     return closed;
   }
@@ -70,18 +72,17 @@ export class WsAuthConnections {
    * Redis away, it holds here and reaches the other nodes when Redis is back.
    */
   async revokeUser(id: string, { reason = 'revoked', until }: RevokeUserOptions = {}): Promise<void> {
+    assertId(id, 'id', 'revokeUser');
     assertCloseFrame(WsAuthCloseCode.Forbidden, reason, 'revokeUser');
     if (until !== undefined && !(until instanceof Date && !Number.isNaN(until.getTime()))) {
       throw new RangeError('revokeUser: until must be a valid Date.');
     }
-    await this.revocations.revokeUser(String(id), reason, until);
+    await this.revocations.revokeUser(id, reason, until);
   }
 
   /** Refuses the token whose `jti` is `jti` everywhere until it expires, and closes connections opened with it (4401). */
   async revokeToken(jti: string, { expiresAt }: RevokeTokenOptions = {}): Promise<void> {
-    if (typeof jti !== 'string' || jti === '') {
-      throw new RangeError('revokeToken: jti must be a non-empty string (the token\'s jti claim).');
-    }
+    assertId(jti, 'jti', 'revokeToken');
     await this.revocations.revokeToken(jti, expiresAt);
   }
 
@@ -90,6 +91,7 @@ export class WsAuthConnections {
    * (type them with `connectionsOf<AuthenticatedSocket>(id)`).
    */
   connectionsOf<Client extends object = AuthenticatedWebSocket>(id: string): Client[] {
+    assertId(id, 'id', 'connectionsOf');
     return this.registry.connectionsOf(id) as Client[];
   }
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type GatewayMetadata, WebSocketGateway } from '@nestjs/websockets';
-import { gateMessageHandlers } from './message-handlers.gate.js';
+import { GATEWAY_OPTIONS } from '@nestjs/websockets/constants.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
 import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
@@ -44,7 +44,6 @@ export function WsAuthGateway(
     const guarded: GuardedGateway = { auth, ...(gatewayOptions.namespace !== undefined && { namespace: gatewayOptions.namespace }) };
     Reflect.defineMetadata(WS_AUTH_GATEWAY_METADATA, guarded, target);
     refuseUnservedNamespaceAfterInit(target);
-    gateMessageHandlers(target);
     WebSocketGateway(port, {
       ...gatewayOptions,
       [WS_AUTH_GATEWAY]: target,
@@ -104,6 +103,11 @@ export function gatewayOf(options: object | undefined): Function | undefined {
 /** What `@WsAuthGateway` recorded on `gateway`; `undefined` for any other class. */
 export function guardedGatewayOf(gateway: Function): GuardedGateway | undefined {
   return Reflect.getMetadata(WS_AUTH_GATEWAY_METADATA, gateway);
+}
+
+/** The `@WebSocketGateway` options Nest recorded on a gateway class (`path`, `namespace`, …). */
+export function gatewayOptionsOf(gateway: Function): GatewayMetadata & Record<string, unknown> {
+  return Reflect.getMetadata(GATEWAY_OPTIONS, gateway) ?? {};
 }
 
 /** Gateway options as the transport's server should see them: without what `@WsAuthGateway` added for the adapter. */

@@ -55,6 +55,12 @@ export interface WsAuthJwtOptions {
   /** Deadline of one fetch of the key set. @default 5000 */
   jwksTimeoutMs?: number;
   /**
+   * The largest key set body read, in bytes. A larger body, or a 200 answer that is
+   * not a usable key set (not JSON, no `keys`, no key in it), is a failed fetch:
+   * 503 `Key set unavailable`, and no new fetch for a second. @default 1048576 (1 MiB)
+   */
+  jwksMaxBytes?: number;
+  /**
    * Required: the algorithms tokens may be signed with, from one family that
    * matches the key. `none` is refused.
    */

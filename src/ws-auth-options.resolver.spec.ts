@@ -1,4 +1,5 @@
-import { describe, expect, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
 import { resolveWsAuthOptions } from './ws-auth-options.resolver.js';
@@ -64,12 +65,22 @@ describe('resolveWsAuthOptions', () => {
     expect(() => resolveWsAuthOptions(options)).toThrow(message);
   });
 
-  test("the app's rolesOf must return an array of names: anything else holds no role", () => {
-    const { rolesOf } = resolveWsAuthOptions({ jwt, rolesOf: ((user: { role: string }) => user.role) as never });
-    expect(rolesOf({ role: 'sysadmin' })).toEqual([]);
-    expect(resolveWsAuthOptions({ jwt, rolesOf: () => ['a', 1] as never }).rolesOf({})).toEqual([]);
-    expect(resolveWsAuthOptions({ jwt, rolesOf: () => ['a'] }).rolesOf({})).toEqual(['a']);
-    expect(resolveWsAuthOptions({ jwt }).rolesOf({ roles: 'admin' })).toEqual([]);
+  test("the app's rolesOf must return an array of names: anything else holds no role, and the error is logged once", () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => {});
+    try {
+      const { rolesOf } = resolveWsAuthOptions({ jwt, rolesOf: ((user: { role: string }) => user.role) as never });
+      expect(rolesOf({ role: 'sysadmin' })).toEqual([]);
+      expect(rolesOf({ role: 'sysadmin' })).toEqual([]);
+      expect(resolveWsAuthOptions({ jwt, rolesOf: () => ['a', 1] as never }).rolesOf({})).toEqual([]);
+      expect(resolveWsAuthOptions({ jwt, rolesOf: () => ['a'] }).rolesOf({})).toEqual(['a']);
+      expect(resolveWsAuthOptions({ jwt }).rolesOf({ roles: 'admin' })).toEqual([]);
+      expect(logged.mock.calls.map(([line]) => String(line).slice(0, 60))).toEqual([
+        'the rolesOf option returned a string, not an array of role n',
+        'the rolesOf option returned an array with a non-string entry',
+      ]);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   test('the default userId takes strings, safe integers and ids with a string form; not plain objects or arrays', () => {

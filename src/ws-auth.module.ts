@@ -23,6 +23,8 @@ import { RevocationService } from './core/revocation.service.js';
 import { RedisClusterLink } from './cluster/redis-cluster.link.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
 import { gatewayMistakes } from './gateway.inspector.js';
+import { gateMessageHandlers } from './message-handlers.gate.js';
+import { requireWsAuthAdapterAtInit } from './adapter-presence.js';
 import { ConfigurableModuleClass, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
@@ -99,6 +101,16 @@ export class WsAuthModule extends ConfigurableModuleClass implements OnApplicati
     @Inject(HandshakeAuthenticator) private readonly authenticator: HandshakeAuthenticator,
   ) {
     super();
+    // Here, when the app is created, and not in @WsAuthGateway: handlers copied onto a
+    // gateway's prototype after its decoration (mixins) are gated too. Nest reads the
+    // handlers when app.init() connects the gateways, after every provider is built.
+    const guarded = this.gatewayClasses().filter((gateway) => guardedGatewayOf(gateway) !== undefined);
+    for (const gateway of guarded) {
+      gateMessageHandlers(gateway);
+    }
+    if (adapterHost.httpAdapter) {
+      requireWsAuthAdapterAtInit(adapterHost.httpAdapter, guarded);
+    }
   }
 
   /**
@@ -110,10 +122,7 @@ export class WsAuthModule extends ConfigurableModuleClass implements OnApplicati
     if (!this.adapterHost.httpAdapter) {
       return; // an application context (tests, CLIs): no gateway is served
     }
-    const classes = this.discovery
-      .getProviders()
-      .map((wrapper) => wrapper.metatype)
-      .filter((metatype): metatype is Function => typeof metatype === 'function');
+    const classes = this.gatewayClasses();
     const mistakes = gatewayMistakes(classes);
     if (mistakes.length > 0) {
       throw new WsAuthConfigurationError(mistakes.join('\n'));
@@ -129,5 +138,12 @@ export class WsAuthModule extends ConfigurableModuleClass implements OnApplicati
           `and give each guarded gateway a path of its own (a plain gateway on the same port and path takes its server).`,
       );
     }
+  }
+
+  private gatewayClasses(): Function[] {
+    return this.discovery
+      .getProviders()
+      .map((wrapper) => wrapper.metatype)
+      .filter((metatype): metatype is Function => typeof metatype === 'function');
   }
 }

@@ -3,13 +3,15 @@ import type { ConnectionRegistry } from './core/connection.registry.js';
 import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
 import { TokenRefresher } from './core/token.refresher.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-import { CONNECTION_REGISTRY } from './ws-auth.internal-constants.js';
+import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
+import type { WsAuthSettings } from './ws-auth-options.resolver.js';
 
 /** What a transport adapter takes from `WsAuthModule`. */
 export interface WsAuthServices {
   readonly authenticator: HandshakeAuthenticator;
   readonly registry: ConnectionRegistry;
   readonly refresher: TokenRefresher;
+  readonly settings: WsAuthSettings;
 }
 
 /** The module's services, or a start-up error that says to import `WsAuthModule`. */
@@ -19,6 +21,7 @@ export function resolveWsAuthServices(app: INestApplicationContext, gateway: Fun
       authenticator: app.get(HandshakeAuthenticator, { strict: false }),
       registry: app.get<ConnectionRegistry>(CONNECTION_REGISTRY, { strict: false }),
       refresher: app.get(TokenRefresher, { strict: false }),
+      settings: app.get<WsAuthSettings>(WS_AUTH_SETTINGS, { strict: false }),
     };
   } catch {
     throw new WsAuthConfigurationError(

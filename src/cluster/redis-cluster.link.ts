@@ -35,7 +35,7 @@ export class RedisClusterLink implements ClusterLink {
   private readonly channel: string;
   private commands: RedisConnection | undefined;
   private subscriber: RedisConnection | undefined;
-  private readonly listeners: Array<(event: ClusterEvent) => void> = [];
+  private readonly listeners: Array<(event: ClusterEvent, live: boolean) => void> = [];
   private snapshot: () => ClusterEvent[] = () => [];
   /** Events this node could not publish while Redis was away: published on reconnect. */
   private unsent: ClusterEvent[] = [];
@@ -61,7 +61,7 @@ export class RedisClusterLink implements ClusterLink {
     this.firstSync = new Promise((resolve) => (this.markSynced = resolve));
   }
 
-  onEvent(listener: (event: ClusterEvent) => void): void {
+  onEvent(listener: (event: ClusterEvent, live: boolean) => void): void {
     this.listeners.push(listener);
   }
 
@@ -204,7 +204,7 @@ export class RedisClusterLink implements ClusterLink {
       const values = (await this.run(['MGET', ...batch])) as Array<string | null>;
       batch.forEach((key, index) => {
         const value = values[index];
-        if (value) this.deliver(this.eventOf(key, value));
+        if (value) this.deliver(this.eventOf(key, value), false);
       });
     }
   }
@@ -240,13 +240,13 @@ export class RedisClusterLink implements ClusterLink {
       return;
     }
     if (envelope.origin !== this.node) {
-      this.deliver(envelope.event);
+      this.deliver(envelope.event, true);
     }
   }
 
-  private deliver(event: ClusterEvent | undefined): void {
+  private deliver(event: ClusterEvent | undefined, live: boolean): void {
     if (event) {
-      for (const listener of this.listeners) listener(event);
+      for (const listener of this.listeners) listener(event, live);
     }
   }
 

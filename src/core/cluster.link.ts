@@ -16,8 +16,11 @@ export type ClusterEvent =
 export interface ClusterLink {
   /** Shares an event: stored (revocations) and published. Rejects while the store is away. */
   publish(event: ClusterEvent): Promise<void>;
-  /** Called for each event of another node, and for each stored revocation on (re)load. */
-  onEvent(listener: (event: ClusterEvent) => void): void;
+  /**
+   * Called for each event of another node (`live`: it happened just now), and for
+   * each stored revocation on (re)load (`live` false: it may be old news).
+   */
+  onEvent(listener: (event: ClusterEvent, live: boolean) => void): void;
   /** What this node holds, to write back when the store comes back (possibly empty). */
   onResync(snapshot: () => ClusterEvent[]): void;
   /** A place under `limit` for `userId` among every node's connections; `undefined` when full. */

@@ -22,6 +22,27 @@ describe('FailedHandshakesLimiter', () => {
     expect(limits.retryAfter('a')).toBeUndefined();
   });
 
+  test('handshakes being judged count: the limit+1-th concurrent attempt waits a second; successes free their place', () => {
+    const limits = limiter();
+    limits.begin('a');
+    limits.begin('a');
+    expect(limits.retryAfter('a')).toBeUndefined();
+    limits.begin('a');
+    expect(limits.retryAfter('a')).toBe(1);
+    limits.settled('a', false);
+    expect(limits.retryAfter('a')).toBeUndefined();
+    limits.settled('a', false);
+    limits.settled('a', false);
+    expect(limits.size).toBe(0);
+    limits.begin('a');
+    limits.begin('a');
+    limits.begin('a');
+    limits.settled('a', true);
+    limits.settled('a', true);
+    limits.settled('a', true);
+    expect(limits.retryAfter('a')).toBe(60);
+  });
+
   test('memory is bounded under a flood from many addresses: ended windows go first, then the oldest', () => {
     const limits = limiter(1, 1000);
     for (let index = 0; index < 100_000; index += 1) limits.recordFailure(`10.${index >> 16}.${(index >> 8) & 255}.${index & 255}`);

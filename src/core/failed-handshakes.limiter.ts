@@ -8,18 +8,24 @@ export interface FailedHandshakesSettings {
   readonly maxAddresses: number;
 }
 
-/** One address's refusals in its current window. */
+/** One address's refusals in its current window, and its handshakes still being judged. */
 interface Entry {
-  readonly start: number;
+  start: number;
   failures: number;
+  /** Handshakes of the address whose verdict is still awaited (an async strategy): each may yet fail. */
+  pending: number;
 }
 
 /**
  * Refused handshakes (401 and 403) per client address, in fixed windows that
  * start at an address's first refusal: after `limit` of them, the address is
- * answered 429 until its window ends, before any strategy runs. Memory is
- * bounded: at most `maxAddresses` entries, the oldest window making room
- * (a flood from many addresses evicts old entries rather than growing the map).
+ * answered 429 until its window ends, before any strategy runs. Handshakes
+ * still being judged count as possible failures: at most `limit` strategy runs
+ * are in flight or failed per address and window, so a burst of concurrent
+ * guesses gets 429 past the limit instead of all running (they get
+ * `Retry-After: 1` while only their in-flight siblings hold the address).
+ * Memory is bounded: at most `maxAddresses` entries, the oldest window making
+ * room (a flood from many addresses evicts old entries rather than growing the map).
  */
 export class FailedHandshakesLimiter {
   /** Insertion order is window order: the first entry is the oldest window. */
@@ -37,24 +43,61 @@ export class FailedHandshakesLimiter {
       return undefined;
     }
     const left = entry.start + this.settings.windowMs - this.now();
-    if (left <= 0) {
+    if (left <= 0 && entry.failures > 0) {
+      entry.failures = 0;
+    }
+    if (entry.failures === 0 && entry.pending === 0) {
       this.entries.delete(address);
       return undefined;
     }
-    return entry.failures >= this.settings.limit ? Math.ceil(left / 1000) : undefined;
+    if (entry.failures + entry.pending < this.settings.limit) {
+      return undefined;
+    }
+    return entry.failures >= this.settings.limit ? Math.ceil(left / 1000) : 1;
+  }
+
+  /** A handshake from `address` is being judged asynchronously: it counts until `settled`. */
+  begin(address: string): void {
+    const entry = this.entries.get(address);
+    if (entry !== undefined) {
+      entry.pending += 1;
+      return;
+    }
+    this.dropOldest(this.now());
+    this.entries.set(address, { start: this.now(), failures: 0, pending: 1 });
+  }
+
+  /** The verdict on a handshake `begin` counted: `failed` if it was refused with 401 or 403. */
+  settled(address: string, failed: boolean): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined) {
+      // Evicted meanwhile by a flood from other addresses.
+      if (failed) this.recordFailure(address);
+      return;
+    }
+    entry.pending = Math.max(0, entry.pending - 1);
+    if (failed) {
+      this.recordFailure(address);
+    } else if (entry.failures === 0 && entry.pending === 0) {
+      this.entries.delete(address);
+    }
   }
 
   /** A handshake from `address` was refused with 401 or 403. */
   recordFailure(address: string): void {
     const now = this.now();
     const entry = this.entries.get(address);
-    if (entry !== undefined && now - entry.start < this.settings.windowMs) {
+    if (entry !== undefined) {
+      if (entry.failures === 0 || now - entry.start >= this.settings.windowMs) {
+        // The window starts at the first refusal (an entry may exist for in-flight handshakes only).
+        entry.start = now;
+        entry.failures = 0;
+      }
       entry.failures += 1;
       return;
     }
-    this.entries.delete(address);
     this.dropOldest(now);
-    this.entries.set(address, { start: now, failures: 1 });
+    this.entries.set(address, { start: now, failures: 1, pending: 0 });
   }
 
   get size(): number {
@@ -64,7 +107,8 @@ export class FailedHandshakesLimiter {
   /** Ended windows first, then the oldest running one if the map is full. */
   private dropOldest(now: number): void {
     for (const [address, entry] of this.entries) {
-      if (now - entry.start < this.settings.windowMs && this.entries.size < this.settings.maxAddresses) {
+      const ended = entry.pending === 0 && now - entry.start >= this.settings.windowMs;
+      if (!ended && this.entries.size < this.settings.maxAddresses) {
         return;
       }
       this.entries.delete(address);

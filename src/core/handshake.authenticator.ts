@@ -52,6 +52,10 @@ const TOKEN_REVOKED = new HandshakeRejection(401, 'Token revoked', {
 const DISCONNECTED = new HandshakeRejection(403, 'Disconnected while authenticating');
 const ANONYMOUS: AcceptedHandshake = Object.freeze({ user: null });
 
+/** What `failedHandshakes` counts: refusals of credentials (401) and of access (403). */
+const isFailure = (verdict: Verdict): boolean =>
+  verdict instanceof HandshakeRejection && (verdict.status === 401 || verdict.status === 403);
+
 const MISSING_STRATEGY_FIX = (name: string): string =>
   name === 'jwt'
     ? `configure the built-in one with WsAuthModule.forRoot({ jwt: { secret, algorithms } }), or provide a PassportStrategy(Strategy, 'jwt')`
@@ -164,11 +168,18 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     if (retryAfter !== undefined) {
       return this.tooManyFailuresFor(retryAfter);
     }
-    return settle(this.authenticateOnce(handshake, policy), (verdict) => {
-      if (verdict instanceof HandshakeRejection && (verdict.status === 401 || verdict.status === 403)) {
-        this.limiter!.recordFailure(address);
-      }
+    const limiter = this.limiter;
+    const verdict = this.authenticateOnce(handshake, policy);
+    if (!isPromiseLike(verdict)) {
+      if (isFailure(verdict)) limiter.recordFailure(address);
       return verdict;
+    }
+    // Judged asynchronously: until the verdict, this handshake counts against the address,
+    // so concurrent guesses cannot all run before the first of them fails.
+    limiter.begin(address);
+    return verdict.then((settled) => {
+      limiter.settled(address, isFailure(settled));
+      return settled;
     });
   }
 

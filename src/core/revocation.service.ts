@@ -30,7 +30,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.list = new RevocationList(() => this.clock.now());
     this.sweeper = setInterval(() => this.list.prune(), PRUNE_INTERVAL_MS).unref();
-    cluster?.onEvent((event) => this.apply(event));
+    cluster?.onEvent((event, live) => this.apply(event, live));
     cluster?.onResync(() => this.snapshot());
   }
 
@@ -43,11 +43,12 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     const now = this.clock.now();
     const untilMs = until?.getTime();
     const revocation: UserRevocation = {
-      before: now,
+      // A token the issuer signed up to clockTolerance "later" (its clock runs ahead) is as old as this revocation.
+      before: now + (this.settings.jwt?.clockTolerance ?? 0) * 1000,
       ...(untilMs !== undefined && untilMs > now && { until: untilMs }),
       expiresAt: Math.max(now + this.settings.revocationTtlSeconds * 1000, untilMs ?? 0),
     };
-    this.applyUser(userId, revocation, reason);
+    this.applyUser(userId, revocation, reason, true);
     await this.share({ type: 'revoke-user', userId, revocation, reason });
   }
 
@@ -68,11 +69,11 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     await this.cluster?.stop();
   }
 
-  /** What another node did (or what a reload found), applied here. */
-  private apply(event: ClusterEvent): void {
+  /** What another node did (`live`), or what a reload found, applied here. */
+  private apply(event: ClusterEvent, live: boolean): void {
     switch (event.type) {
       case 'revoke-user':
-        return this.applyUser(event.userId, event.revocation, event.reason);
+        return this.applyUser(event.userId, event.revocation, event.reason, live);
       case 'revoke-token':
         this.list.revokeToken(event.jti, event.until);
         this.registry.closeWhere((credential) => credential?.jti === event.jti, WsAuthCloseCode.Unauthorized, 'token revoked');
@@ -83,8 +84,20 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private applyUser(userId: string, revocation: UserRevocation, reason: string): void {
+  /**
+   * Records a user's revocation and closes their connections. A revocation made
+   * now (here, or on another node and published) closes every open connection of
+   * the user, whatever its token's `iat` says: an issuer whose clock runs ahead
+   * must not keep a revoked user online. One reloaded from Redis (after an outage)
+   * closes only connections whose credential it covers, since the others may have
+   * opened since, with credentials issued after it.
+   */
+  private applyUser(userId: string, revocation: UserRevocation, reason: string, live: boolean): void {
     const inForce = this.list.revokeUser(userId, revocation);
+    if (live) {
+      this.registry.disconnectUser(userId, WsAuthCloseCode.Forbidden, reason);
+      return;
+    }
     const now = this.clock.now();
     this.registry.disconnectUser(userId, WsAuthCloseCode.Forbidden, reason, (credential) =>
       RevocationList.covers(inForce, credential, now),

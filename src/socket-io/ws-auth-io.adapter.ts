@@ -7,10 +7,14 @@ import type { AcceptedHandshake, GatewayPolicy, Verdict } from '../core/handshak
 import { isPromiseLike } from '../core/maybe-promise.js';
 import type { RefreshDecision } from '../core/token.refresher.js';
 import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
+import { noteWsAuthAdapter } from '../adapter-presence.js';
 import { HandshakeRejection, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
 import { gatewayOf, guardedGatewayOf, markServed, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
 import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
+import { bindEngineSessions } from './engine-session.binding.js';
+import { answeringAckOnException } from './exception-ack.js';
 import { connectionLink, ioTransport } from './io.transport.js';
+import { SessionRecovery } from './session-recovery.js';
 
 /**
  * What Nest hands `create`: the gateway's options, and for a namespace the
@@ -20,6 +24,9 @@ import { connectionLink, ioTransport } from './io.transport.js';
 type GatewayServerOptions = NonNullable<Parameters<IoAdapter['create']>[1]>;
 type Created = ReturnType<IoAdapter['create']>;
 type NestSocket = Parameters<IoAdapter['bindMessageHandlers']>[0];
+
+/** A recovered session (`auth.pid`) is only ever handed back to the user whose session it was. */
+const SESSION_OF_ANOTHER_USER = new HandshakeRejection(403, 'Session belongs to another user');
 
 /** Namespace middleware. */
 type Middleware = (socket: Socket, next: (error?: ExtendedError) => void) => void;
@@ -64,6 +71,7 @@ export class WsAuthIoAdapter extends IoAdapter {
       throw new WsAuthConfigurationError(`new WsAuthIoAdapter(app) needs the Nest application, not an HTTP server.`);
     }
     super(app);
+    noteWsAuthAdapter(app);
     const refresh = (socket: Socket, data: unknown, ack?: (answer: WsAuthRefreshAck) => void) => this.refresh(socket, data, ack);
     this.onRefresh = function (this: Socket, data, ack) {
       refresh(this, data, ack);
@@ -88,7 +96,11 @@ export class WsAuthIoAdapter extends IoAdapter {
     // A Server for a gateway without a namespace (its root namespace is guarded), else the Namespace.
     const namespace = ('of' in created ? created.sockets : created) as unknown as Namespace;
     assertMiddlewaresNotSkipped(gateway, namespace.server);
-    namespace.use(this.authenticationMiddleware(policy));
+    bindEngineSessions(namespace.server, services.settings.trustedProxies);
+    const recovery = namespace.server._opts.connectionStateRecovery
+      ? new SessionRecovery(namespace, services.settings.userId)
+      : undefined;
+    namespace.use(this.authenticationMiddleware(policy, recovery));
     this.guardedNamespaces.add(namespace);
     markServed(created);
     // First listener: the client is registered (and client.user set) before anything else sees it.
@@ -116,18 +128,24 @@ export class WsAuthIoAdapter extends IoAdapter {
     if (this.guardedNamespaces.has(socket.nsp as unknown as Namespace)) {
       // The library owns the refresh event (see onAuthenticatedConnection): a gateway
       // handler of the same name is never bound, whatever order Nest built the list in.
-      handlers = handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT);
+      handlers = handlers
+        .filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT)
+        .map((handler) => ({ ...handler, callback: answeringAckOnException(socket as unknown as Socket, handler.callback) }));
     }
     super.bindMessageHandlers(socket, handlers, transform);
   }
 
   /** The namespace middleware of one guarded gateway: the core's verdict, as `next()` or `next(error)`. */
-  protected authenticationMiddleware(policy: GatewayPolicy): Middleware {
+  protected authenticationMiddleware(policy: GatewayPolicy, recovery?: SessionRecovery): Middleware {
     const { authenticator } = this.services!;
     return (socket, next) => {
       const answer = (verdict: Verdict): void => {
         if (verdict instanceof HandshakeRejection) {
+          recovery?.forget(socket);
           next(this.refusalOf(verdict));
+        } else if (recovery && !recovery.admit(socket, verdict.userId)) {
+          verdict.reservation?.release();
+          next(this.refusalOf(SESSION_OF_ANOTHER_USER));
         } else {
           this.accepted.set(socket, verdict);
           next();

@@ -69,7 +69,12 @@ export class JwksKeySource {
     return key;
   }
 
-  /** fetch, except within a second of a failed fetch. */
+  /**
+   * fetch, except within a second of a failed fetch. A 200 whose body is not a
+   * usable key set (not JSON, not `{ keys: [...] }` with a key in it, larger
+   * than `maxBytes`, too slow) is a failed fetch too: one bad deploy of the
+   * issuer must not turn every handshake into a download.
+   */
   private readonly fetch: FetchImplementation = async (url, options) => {
     if (this.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) {
       throw new Error(`the last fetch of ${url} failed less than ${RETRY_AFTER_FAILURE_MS} ms ago`);
@@ -78,13 +83,47 @@ export class JwksKeySource {
       const response = await fetch(url, options);
       if (response.status !== 200) {
         this.failedAt = this.now();
+        await response.body?.cancel().catch(() => {});
+        return response;
       }
-      return response;
+      const body = await readKeySet(response, this.settings.maxBytes);
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
     } catch (error) {
       this.failedAt = this.now();
       throw error;
     }
   };
+}
+
+/** The body of a key set answer, read up to `maxBytes`, if it is a JSON Web Key Set with at least one key. */
+async function readKeySet(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw new Error(`the key set is ${declared} bytes, more than jwksMaxBytes (${maxBytes})`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      await response.body?.cancel().catch(() => {});
+      throw new Error(`the key set is more than jwksMaxBytes (${maxBytes}) bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error('the key set is not JSON');
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.some((key) => typeof (key as { kty?: unknown } | null)?.kty === 'string')) {
+    throw new Error('the key set has no keys (expected { "keys": [ { "kty": … } ] })');
+  }
+  return text;
 }
 
 /** A published key as jsonwebtoken takes it; RSA keys under 2048 bits are refused (RFC 8725 §3.5). */

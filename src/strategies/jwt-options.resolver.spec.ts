@@ -79,6 +79,7 @@ describe('jwt.jwksUri', () => {
       url: new URL('https://issuer.example.com/.well-known/jwks.json'),
       cooldownMs: 30_000,
       timeoutMs: 5_000,
+      maxBytes: 1_048_576,
     });
     for (const host of ['127.0.0.1:8080', '127.1.2.3', 'localhost:3000', '[::1]:9000']) {
       expect(resolveJwtOptions({ jwksUri: `http://${host}/jwks.json`, algorithms: ['ES256', 'RS256'], jwksCooldownMs: 0 }).jwks?.cooldownMs).toBe(0);

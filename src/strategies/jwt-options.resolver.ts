@@ -8,6 +8,8 @@ export interface JwksSettings {
   readonly url: URL;
   readonly cooldownMs: number;
   readonly timeoutMs: number;
+  /** The largest key set body read; a larger one is a failed fetch. */
+  readonly maxBytes: number;
 }
 
 /** The built-in `jwt` strategy's options, validated, with the key parsed once. */
@@ -57,6 +59,8 @@ const DEFAULT_MAX_TOKEN_BYTES = 8192;
 const DEFAULT_CACHE_SIZE = 1000;
 const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
+/** A key set is a few kilobytes; a megabyte is room for hundreds of keys. */
+const DEFAULT_JWKS_MAX_BYTES = 1_048_576;
 
 /**
  * Validates the `jwt` options the RFC 8725 way and turns the key into a
@@ -258,6 +262,7 @@ function jwksSettings(jwt: WsAuthJwtOptions): JwksSettings {
     url,
     cooldownMs: nonNegativeInteger(jwt.jwksCooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS, 'jwt.jwksCooldownMs'),
     timeoutMs: positiveInteger(jwt.jwksTimeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS, 'jwt.jwksTimeoutMs'),
+    maxBytes: positiveInteger(jwt.jwksMaxBytes ?? DEFAULT_JWKS_MAX_BYTES, 'jwt.jwksMaxBytes'),
   };
 }
 

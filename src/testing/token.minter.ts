@@ -49,6 +49,10 @@ export function claimsOf(user: object, nowMs: number, expiresIn: number, extra: 
   if (subject === undefined || subject === null || subject === '') {
     throw new WsAuthTestingError(`connectAs() needs a user with an id (or sub), e.g. connectAs({ id: 'alice' }, '/chat').`);
   }
+  // RFC 7519: sub is a string, as the library's jwt strategy requires; String(42) would hide a bug of the test.
+  if (typeof subject !== 'string') {
+    throw new TypeError(`connectAs: the user's ${sub !== undefined ? 'sub' : 'id'} must be a non-empty string; got ${typeof subject}. Write { id: '${String(subject)}' }.`);
+  }
   const iat = Math.floor(nowMs / 1000);
-  return { ...user, sub: String(subject), ...extra, iat, exp: iat + expiresIn };
+  return { ...user, sub: subject, ...extra, iat, exp: iat + expiresIn };
 }

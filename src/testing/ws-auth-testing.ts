@@ -1,12 +1,13 @@
 import { AssertionError } from 'node:assert';
 import type { AddressInfo } from 'node:net';
 import type { DynamicModule, INestApplication, LoggerService, LogLevel, Type, WebSocketAdapter } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryService, NestFactory } from '@nestjs/core';
 import type { SwappableClock } from '../core/clock.js';
 import { WS_AUTH_PROTOCOL_PREFIX } from '../ws-auth.constants.js';
 import { WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
 import { WsAuthAdapter } from '../ws/ws-auth.adapter.js';
+import { gatewayOptionsOf, guardedGatewayOf } from '../ws-auth-gateway.decorator.js';
 import { sessionCookieFor } from './session.login.js';
 import { IoTestClient, type ConnectionPlan, WsTestClient, type WsAuthTestClient } from './test-client.js';
 import { TestClock } from './test.clock.js';
@@ -20,7 +21,11 @@ export type ConnectVia = 'header' | 'auth' | 'subprotocol' | 'query' | 'cookie' 
 
 /** Options of `WsAuthTesting.start()`. */
 export interface WsAuthTestingOptions {
-  /** The client the kit connects with; Socket.IO needs socket.io-client. @default 'ws' */
+  /**
+   * The client the kit connects with (and, for an app the kit creates, the adapter); Socket.IO needs
+   * socket.io-client. @default what the app's guarded gateways declare (`namespace`: Socket.IO, `path`: ws),
+   * else the one of @nestjs/platform-ws and @nestjs/platform-socket.io that is installed
+   */
   transport?: WsAuthTestingTransport;
   /**
    * Runs on the app the kit creates, before it listens: mount middleware
@@ -132,17 +137,24 @@ export class WsAuthTesting {
    * yourself; the kit listens if it does not yet).
    */
   static async start(target: StartTarget, options: WsAuthTestingOptions = {}): Promise<WsAuthTesting> {
-    const transport = options.transport ?? 'ws';
-    if (transport !== 'ws' && transport !== 'socket.io') {
-      throw new WsAuthTestingError(`transport must be 'ws' or 'socket.io'; got ${String(transport)}.`);
+    if (options.transport !== undefined && options.transport !== 'ws' && options.transport !== 'socket.io') {
+      throw new WsAuthTestingError(`transport must be 'ws' or 'socket.io'; got ${String(options.transport)}.`);
     }
     let app: INestApplication;
+    let transport: WsAuthTestingTransport;
     if (isApplication(target)) {
       app = target;
+      transport = options.transport ?? (await transportOf(app));
     } else {
       app = isTestingModule(target)
         ? target.createNestApplication()
         : await NestFactory.create(target, { logger: options.logger ?? ['error', 'fatal'], abortOnError: false });
+      try {
+        transport = options.transport ?? (await transportOf(app));
+      } catch (error) {
+        await app.close();
+        throw error;
+      }
       app.useWebSocketAdapter(options.adapter ? options.adapter(app) : await defaultAdapter(app, transport));
       await options.configure?.(app);
     }
@@ -382,6 +394,54 @@ export class WsAuthTesting {
     if (this.closed) {
       throw new WsAuthTestingError('this kit is closed: start another one.');
     }
+  }
+}
+
+/**
+ * The transport an app serves its guarded gateways with: what their options
+ * declare (a `namespace` is Socket.IO's, a `path` ws'), else the one platform
+ * package installed. Otherwise the caller must say.
+ */
+async function transportOf(app: INestApplication): Promise<WsAuthTestingTransport> {
+  const declared = new Set<WsAuthTestingTransport>();
+  for (const gateway of guardedGateways(app)) {
+    const options = gatewayOptionsOf(gateway);
+    if (options.namespace !== undefined) declared.add('socket.io');
+    else if (options.path !== undefined) declared.add('ws');
+  }
+  if (declared.size === 1) {
+    return [...declared][0]!;
+  }
+  const installed: WsAuthTestingTransport[] = [];
+  if (await loads('@nestjs/platform-ws')) installed.push('ws');
+  if (await loads('@nestjs/platform-socket.io')) installed.push('socket.io');
+  if (installed.length === 1) {
+    return installed[0]!;
+  }
+  throw new WsAuthTestingError(
+    `cannot tell whether the app serves its gateways over ws or Socket.IO: pass { transport: 'ws' } or { transport: 'socket.io' } to WsAuthTesting.start().`,
+  );
+}
+
+function guardedGateways(app: INestApplication): Function[] {
+  let discovery: DiscoveryService;
+  try {
+    discovery = app.get(DiscoveryService, { strict: false });
+  } catch {
+    return []; // no WsAuthModule: start() says so once the app is up
+  }
+  return discovery
+    .getProviders()
+    .map((wrapper) => wrapper.metatype)
+    .filter((metatype): metatype is Function => typeof metatype === 'function' && guardedGatewayOf(metatype) !== undefined);
+}
+
+async function loads(specifier: string): Promise<boolean> {
+  try {
+    await import(specifier);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -6,6 +6,7 @@ import type { Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { GatewayPolicy } from '../core/handshake.interfaces.js';
 import { WS_AUTH_REFRESH_EVENT } from '../ws-auth.constants.js';
+import { noteWsAuthAdapter } from '../adapter-presence.js';
 import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
 import { gatewayOf, guardedGatewayOf, serverOptionsOf } from '../ws-auth-gateway.decorator.js';
 import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
@@ -64,6 +65,7 @@ export class WsAuthAdapter extends WsAdapter {
       throw new WsAuthConfigurationError(`new WsAuthAdapter(app) needs the Nest application, not an HTTP server.`);
     }
     super(app, options);
+    noteWsAuthAdapter(app);
   }
 
   override create(port: number, options: GatewayServerOptions = {}): WebSocketServer {

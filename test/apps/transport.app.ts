@@ -177,6 +177,17 @@ export function transportApp(
     }
   }
 
+  /** A handler copied onto the gateway after its decoration, as the TypeScript handbook's applyMixins does. */
+  class HeldMixin {
+    @SubscribeMessage('held-mixin')
+    @UseGuards(new HeldGuard())
+    heldByMixin() {
+      seen.handlers.push('held-mixin');
+      return { event: 'held', data: true };
+    }
+  }
+  Object.defineProperty(ChatGateway.prototype, 'heldByMixin', Object.getOwnPropertyDescriptor(HeldMixin.prototype, 'heldByMixin')!);
+
   @WsAuthGateway({ ...transport.route('/lobby'), auth: { optional: true } })
   class LobbyGateway extends Recording {}
 

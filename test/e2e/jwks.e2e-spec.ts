@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { generateKeyPairSync } from 'node:crypto';
 import { ChatAppModule, USERS } from '../apps/chat.app.js';
-import { type JwksServer, rsaKey, type SigningKey, signWith, startJwksServer } from '../helpers/jwks-server.js';
+import { BROKEN_KEY_SETS, type JwksServer, rsaKey, type SigningKey, signWith, startJwksServer } from '../helpers/jwks-server.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
 import { TEST_ISSUER, TEST_SECRET } from '../helpers/tokens.js';
@@ -184,6 +184,23 @@ describe('a key set that is down', () => {
     server.mode = 'ok';
     await sleep(1100);
     expect(await answer(app.port, signWith(first))).toEqual({ status: 101 });
+  });
+
+  test.each(BROKEN_KEY_SETS)('a 200 with a broken body (%s) is a failed fetch: 503, and fetched at most once a second', async (mode) => {
+    const broken = await startJwksServer([first]);
+    broken.mode = mode;
+    const other = await startApp(ChatAppModule.with(jwksOptions(broken)));
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => answer(other.port, signWith(first))));
+      expect(answers).toEqual(Array.from({ length: 20 }, () => ({ status: 503, message: 'Key set unavailable' })));
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        expect(await answer(other.port, signWith(first))).toEqual({ status: 503, message: 'Key set unavailable' });
+      }
+      expect(broken.fetches).toBe(1);
+    } finally {
+      await other.close();
+      await broken.close();
+    }
   });
 
   test('an endpoint nobody listens on: 503', async () => {

@@ -118,6 +118,19 @@ describe('Socket.IO specifics', () => {
     socket.close();
   });
 
+  test('a message @WsRoles refuses answers its acknowledgement with the exception; the exception event still comes', async () => {
+    const bob = track(await ioConnect(url('/chat'), ioOptions({ token: sign({ sub: 'bob' }) })));
+    const exception = new Promise((resolve) => bob.once('exception', resolve));
+    // No timeout: without the answer, this would wait forever.
+    const answers = await Promise.all([bob.emitWithAck('purge', {}), bob.emitWithAck('purge', { again: true })]);
+    expect(answers).toMatchObject([
+      { status: 'error', message: 'Forbidden resource', cause: { pattern: 'purge', data: {} } },
+      { status: 'error', message: 'Forbidden resource', cause: { pattern: 'purge', data: { again: true } } },
+    ]);
+    expect(await exception).toMatchObject({ status: 'error', message: 'Forbidden resource' });
+    expect(bob.connected).toBe(true);
+  });
+
   test('a refresh without an acknowledgement is answered with an auth:refreshed event', async () => {
     const socket = track(await ioConnect(url('/chat'), ioOptions({ token: sign({ sub: 'alice' }) })));
     const exp = Math.floor(Date.now() / 1000) + 300;

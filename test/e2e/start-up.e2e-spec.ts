@@ -39,8 +39,25 @@ describe('fail closed: a @WsAuthGateway never accepts a client it did not authen
   test('served by a plain WsAdapter with WsAuthModule imported: start-up fails, naming the fix', async () => {
     const error = await start(ChatAppModule.with(), (app) => new WsAdapter(app)).catch((caught: Error) => caught);
     expect(error).toBeInstanceOf(WsAuthConfigurationError);
-    expect((error as Error).message).toMatch(/ChatGateway, LobbyGateway, KeysGateway are @WsAuthGateway but not served by WsAuthAdapter/);
+    expect((error as Error).message).toMatch(/ChatGateway, LobbyGateway, KeysGateway are @WsAuthGateways, but the app has no WsAuth WebSocket adapter/);
     expect((error as Error).message).toContain('app.useWebSocketAdapter(new WsAuthAdapter(app))');
+  });
+
+  test.each([
+    ['ws', (route: string) => ({ path: route }), 'app.useWebSocketAdapter(new WsAuthAdapter(app))'],
+    ['Socket.IO', (route: string) => ({ namespace: route }), 'app.useWebSocketAdapter(new WsAuthIoAdapter(app))'],
+  ])('%s, no WebSocket adapter at all (an e2e test\'s createNestApplication()): the library says which adapter to set', async (_name, route, fix) => {
+    @WsAuthGateway(route('/guarded'))
+    class GuardedGateway {}
+    @Module({ imports: [WsAuthModule.forRoot({ jwt: jwtOptions })], providers: [GuardedGateway] })
+    class NoAdapterModule {}
+    const app = await NestFactory.create(NoAdapterModule, { logger, abortOnError: false });
+    opened.push(app);
+    const error = await app.init().catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(WsAuthConfigurationError);
+    expect((error as Error).message).toContain('GuardedGateway is a @WsAuthGateway, but the app has no WsAuth WebSocket adapter');
+    expect((error as Error).message).toContain(fix);
+    expect((error as Error).message).toContain('in e2e tests after createNestApplication()');
   });
 
   test('served by a plain WsAdapter without WsAuthModule: every handshake is refused (500), and the log says why', async () => {

@@ -317,6 +317,25 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       expect(await fresh.request('whoami')).toEqual(PEOPLE.alice);
     });
 
+    test('revokeUser closes every open connection of the user, whatever its token\'s iat (an issuer whose clock runs ahead)', async () => {
+      const ahead = await connect(app.port, '/chat', { token: sign({ sub: 'carol', iat: now() + 30 }) });
+      const closed = ahead.closed();
+      await connections.revokeUser('carol');
+      expect(await closed).toEqual({ code: 4403, reason: 'revoked' });
+      expect(connections.connectionsOf('carol')).toEqual([]);
+    });
+
+    test('ids are non-empty strings everywhere: undefined never acts on the user named "undefined"', async () => {
+      const named = await connect(app.port, '/chat', { token: sign({ sub: 'slow-undefined' }) });
+      const undefinedId = undefined as unknown as string;
+      expect(() => connections.disconnectUser(undefinedId)).toThrow(new TypeError('disconnectUser: id must be a non-empty string; got undefined.'));
+      await expect(connections.revokeUser(undefinedId)).rejects.toThrow(TypeError);
+      await expect(connections.revokeUser('')).rejects.toThrow('revokeUser: id must be a non-empty string; got an empty string.');
+      await expect(connections.revokeToken(12345 as unknown as string)).rejects.toThrow(/^revokeToken: jti must be a non-empty string; got number/);
+      expect(() => connections.connectionsOf(null as unknown as string)).toThrow(TypeError);
+      expect(await named.request('whoami')).toMatchObject({ id: 'slow-undefined' });
+    });
+
     test('auth:refresh with a revoked token closes 4401', async () => {
       const revoked = sign({ sub: 'bob' });
       await connections.revokeUser('bob');
@@ -400,14 +419,15 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       for (let index = 0; index < 5; index += 1) {
         client.send('held-guard');
         client.send('held-pipe', { index });
+        client.send('held-mixin'); // a handler copied onto the gateway after @WsAuthGateway ran
       }
-      await until(() => seen.held.waiting === 10);
+      await until(() => seen.held.waiting === 15);
       app.app.get(WsAuthConnections).disconnectUser('bob');
       expect(await closed).toEqual({ code: 4403, reason: 'revoked' });
       const passed = seen.held.passed;
       seen.held.release();
       // Every message got through the guard or pipe; a handler would run before the next macrotask.
-      await until(() => seen.held.passed === passed + 10);
+      await until(() => seen.held.passed === passed + 15);
       await new Promise((resolve) => setImmediate(resolve));
       expect(heldHandlers()).toEqual([]);
     });
@@ -521,6 +541,31 @@ describe.each(TRANSPORTS)('$name', (transport) => {
         }
         expect((await transport.refusal(port, '/chat', { token: sign({ sub: 'alice' }), headers: { 'x-forwarded-for': '192.0.2.9' } })).status).toBe(429);
       });
+    });
+
+    test('concurrent guesses: at most limit strategy runs are in flight or failed; the rest get 429 before any runs', async () => {
+      let runs = 0;
+      const built = transportApp(transport, {
+        failedHandshakes: { limit: 5 },
+        resolveUser: async () => {
+          runs += 1;
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          return null; // an unknown user: 401
+        },
+      });
+      const limited = await startApp(built.module, { adapter: transport.adapter });
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 60 }, (_, index) => transport.refusal(limited.port, '/chat', { token: sign({ sub: `guess-${index}` }) })),
+        );
+        const statuses = answers.map(({ status }) => status);
+        expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+        expect(statuses.filter((status) => status === 429)).toHaveLength(55);
+        expect(runs).toBe(5);
+        expect(await transport.refusal(limited.port, '/chat', { token: sign({ sub: 'alice' }) })).toMatchObject({ status: 429, retryAfter: 60 });
+      } finally {
+        await limited.close();
+      }
     });
 
     async function withLimitedApp(use: (port: number) => Promise<void>): Promise<void> {

@@ -29,7 +29,15 @@ export function signWith(key: SigningKey, claims: Record<string, unknown> = { su
 }
 
 /** How the key set endpoint behaves. */
-export type JwksMode = 'ok' | 'stall' | 'error';
+export type JwksMode = 'ok' | 'stall' | 'error' | BrokenKeySet;
+
+/** 200 answers that are no usable key set. */
+export const BROKEN_KEY_SETS = ['not-json', 'wrong-shape', 'no-keys', 'cut-short', 'huge'] as const;
+export type BrokenKeySet = (typeof BROKEN_KEY_SETS)[number];
+
+/** 8 MB of a syntactically endless key set, streamed without a content-length. */
+const HUGE_CHUNK = Buffer.alloc(64 * 1024, ' ');
+const HUGE_CHUNKS = 128;
 
 /** A key set endpoint on a loopback port that the test controls. */
 export interface JwksServer {
@@ -53,6 +61,10 @@ export async function startJwksServer(keys: SigningKey[]): Promise<JwksServer> {
     }
     if (state.mode === 'error') {
       response.writeHead(500).end('down');
+      return;
+    }
+    if (state.mode !== 'ok') {
+      broken(state.mode, response);
       return;
     }
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -84,4 +96,40 @@ export async function startJwksServer(keys: SigningKey[]): Promise<JwksServer> {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function broken(mode: BrokenKeySet, response: ServerResponse): void {
+  switch (mode) {
+    case 'not-json':
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+      return;
+    case 'wrong-shape':
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":"x"}');
+      return;
+    case 'no-keys':
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
+      return;
+    case 'cut-short':
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+      response.write('{"keys":[{"kty":"RSA",');
+      response.destroy();
+      return;
+    case 'huge': {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"keys":[');
+      let sent = 0;
+      const more = (): void => {
+        while (sent < HUGE_CHUNKS && !response.destroyed) {
+          sent += 1;
+          if (!response.write(HUGE_CHUNK)) {
+            response.once('drain', more);
+            return;
+          }
+        }
+        response.end(']}');
+      };
+      response.on('error', () => {});
+      more();
+    }
+  }
 }

@@ -6,7 +6,8 @@ import { NestFactory } from '@nestjs/core';
 import session from 'express-session';
 import jwt from 'jsonwebtoken';
 import passport from 'passport';
-import { WsAuthAdapter } from 'nest-ws-auth';
+import { Module } from '@nestjs/common';
+import { WsAuthAdapter, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
 import { WsAuthTesting, WsAuthTestingError } from 'nest-ws-auth/testing';
 import { ChatAppModule, type Transport } from './apps/chat.app.js';
 
@@ -15,9 +16,13 @@ const TRANSPORTS: Transport[] = ['ws', 'socket.io'];
 describe.each(TRANSPORTS)('the kit on %s', (transport) => {
   let kit: WsAuthTesting;
   beforeAll(async () => {
-    kit = await WsAuthTesting.start(ChatAppModule.on(transport), { transport });
+    kit = await WsAuthTesting.start(ChatAppModule.on(transport)); // the transport is read from the gateways
   });
   afterAll(() => kit.close());
+
+  test('the kit picks the transport from the app’s gateways (namespace: Socket.IO, path: ws)', () => {
+    expect(kit.transport).toBe(transport);
+  });
 
   test('connectAs mints a token with the app’s own jwt settings, read through its DI', async () => {
     const alice = await kit.connectAs({ id: 'alice', roles: ['member'] }, '/chat');
@@ -43,6 +48,7 @@ describe.each(TRANSPORTS)('the kit on %s', (transport) => {
     expect(alice.isOpen).toBe(true);
     await kit.clock.advance(1);
     expect(await alice.expectClose(4401, 'token expired')).toEqual({ code: 4401, reason: 'token expired' });
+    await alice.expectNothing(50); // the close was expected: nothing else arrived
   });
 
   test('tokens are minted at the kit clock’s time and verified at it', async () => {
@@ -186,6 +192,16 @@ describe('what the kit starts', () => {
     await fromApp.clock.advance(60_000);
     await alice.expectClose(4401);
     await fromApp.close();
+  });
+
+  test('a guarded gateway with neither path nor namespace, both platforms installed: the error names the option', async () => {
+    @WsAuthGateway()
+    class RootGateway {}
+    @Module({ imports: [WsAuthModule.forRoot({ jwt: { secret: 'x'.repeat(32), algorithms: ['HS256'] } })], providers: [RootGateway] })
+    class RootModule {}
+    const error = await WsAuthTesting.start(RootModule).catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(WsAuthTestingError);
+    expect((error as Error).message).toContain("pass { transport: 'ws' } or { transport: 'socket.io' } to WsAuthTesting.start()");
   });
 
   test('close() leaves no server, socket or timer of the kit behind', async () => {

@@ -1,0 +1,80 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'socket.io';
+import { clientAddress } from '../core/failed-handshakes.limiter.js';
+
+/** What an Engine.IO session is bound to: taken from the request that opened it. */
+interface SessionOwner {
+  readonly address: string;
+  /** The `Authorization` header of the opening request, when it had one (Node clients resend it every time). */
+  readonly authorization: Buffer | undefined;
+}
+
+/** An Engine.IO request as its middlewares see it: the query is parsed already. */
+type EngineRequest = IncomingMessage & { _query?: Record<string, string | undefined> };
+type EngineSocket = { id: string; request: IncomingMessage; close(): void; once(event: 'close', listener: () => void): void };
+type EngineMiddleware = (request: EngineRequest, response: ServerResponse, next: (error?: Error) => void) => void;
+
+const bound = new WeakSet<object>();
+const STOLEN = new Error('nest-ws-auth: this Engine.IO session belongs to another client');
+
+/**
+ * An Engine.IO `sid` is a bearer secret (socketio/socket.io#3416): any polling
+ * GET/POST or websocket upgrade that carries it acts as that session, and it
+ * travels in every polling URL, so proxy and access logs hold it. On a server
+ * with a guarded namespace every later request of a session must come from the
+ * address that opened it (as `failedHandshakes` counts it: `trustProxy` applies)
+ * and carry the same `Authorization` header if the opening request had one.
+ * A request that does not match is refused (400) and the session it named is
+ * closed: a leaked `sid` is spent, its owner reconnects and authenticates anew.
+ * Nothing of the session reaches the other client.
+ *
+ * Cost: one Map look-up and one address parse per Engine.IO HTTP request after
+ * the first (none per message on an open websocket).
+ */
+export function bindEngineSessions(server: Server, trustedProxies: number): void {
+  const engine = server.engine as unknown as {
+    use(middleware: EngineMiddleware): void;
+    on(event: 'connection', listener: (socket: EngineSocket) => void): void;
+    clients: Record<string, EngineSocket | undefined>;
+  };
+  if (bound.has(engine)) {
+    return;
+  }
+  bound.add(engine);
+  const owners = new Map<string, SessionOwner>();
+  const ownerOf = (request: IncomingMessage): SessionOwner => {
+    const authorization = request.headers.authorization;
+    return {
+      address: clientAddress(request, request.socket?.remoteAddress, trustedProxies),
+      authorization: authorization === undefined ? undefined : Buffer.from(authorization),
+    };
+  };
+  engine.on('connection', (socket) => {
+    owners.set(socket.id, ownerOf(socket.request));
+    socket.once('close', () => owners.delete(socket.id));
+  });
+  // Engine.IO runs its middlewares on every HTTP request, before it looks the sid up.
+  engine.use((request, _response, next) => {
+    const sid = request._query?.sid;
+    const owner = sid === undefined ? undefined : owners.get(sid);
+    if (owner === undefined || sameOwner(owner, ownerOf(request))) {
+      return next();
+    }
+    owners.delete(sid!);
+    engine.clients[sid!]?.close();
+    next(STOLEN);
+  });
+}
+
+function sameOwner(owner: SessionOwner, candidate: SessionOwner): boolean {
+  if (owner.address !== candidate.address) {
+    return false;
+  }
+  const expected = owner.authorization;
+  const given = candidate.authorization;
+  if (expected === undefined) {
+    return true;
+  }
+  return given !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
+}
