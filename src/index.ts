@@ -16,6 +16,7 @@ export type {
   ResolveUser,
   SessionMiddleware,
   WsAuthGatewayOptions,
+  WsAuthGuard,
   WsAuthJwtOptions,
   WsAuthMetricsOptions,
   WsAuthModuleOptions,
@@ -34,6 +35,8 @@ export {
   type WsAuthTransportName,
 } from './ws-auth-events.service.js';
 export { type DisconnectOptions, WsAuthConnections } from './ws-auth-connections.service.js';
+export { HandshakeExecutionContext, HandshakeResponse } from './guards/handshake-execution-context.js';
+export { isWsAuthClient, wsAuthUserId } from './guards/ws-auth-client.js';
 export { WsRoles } from './ws-roles.decorator.js';
 export { WsRolesGuard } from './ws-roles.guard.js';
 export { WsUser } from './ws-user.decorator.js';

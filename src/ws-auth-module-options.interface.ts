@@ -1,3 +1,4 @@
+import type { CanActivate, Type } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Algorithm, JwtPayload } from 'jsonwebtoken';
@@ -101,10 +102,18 @@ export interface WsAuthModuleOptions<User = any> {
   /**
    * Strategy names tried in order; the first to succeed wins. `'jwt'` and `'session'`
    * are built in when configured; any other name is a passport strategy registered
-   * the @nestjs/passport way (`PassportStrategy(Strategy, 'name')`).
+   * the @nestjs/passport way (`PassportStrategy(Strategy, 'name')`). `[]`: no strategy,
+   * `guards` alone authenticate.
    * @default ['jwt']
    */
   strategies?: string[];
+  /**
+   * Guards every guarded gateway runs at the handshake, before its own `auth.guards`:
+   * e.g. `ThrottlerGuard` to limit connection attempts per address. With
+   * `strategies: []` guards alone authenticate (`client.user` is the `request.user` they set).
+   * @default none
+   */
+  guards?: WsAuthGuard[];
   /**
    * Browser origins (`scheme://host[:port]`) allowed to open a connection; any other
    * `Origin` gets 403. Requests without an `Origin` header (non-browser clients) pass.
@@ -252,4 +261,17 @@ export interface WsAuthGatewayOptions {
   strategies?: string[];
   /** The user must hold at least one of these roles, or the handshake gets 403. @default no role needed */
   roles?: string[];
+  /**
+   * The app's own `CanActivate` guards (classes, resolved through DI like `@UseGuards`, or
+   * instances), run at the handshake after the strategies and the module's `guards`, before
+   * any socket opens. `false` is 403; an `HttpException` keeps its status and message.
+   * @default none
+   */
+  guards?: WsAuthGuard[];
 }
+
+/**
+ * A guard of the app run at the handshake: a class (resolved through DI, with
+ * `Reflector` and the app's providers injectable) or an instance.
+ */
+export type WsAuthGuard = Type<CanActivate> | CanActivate;

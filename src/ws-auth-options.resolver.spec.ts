@@ -29,7 +29,9 @@ describe('resolveWsAuthOptions', () => {
   });
 
   test.each<[string, WsAuthModuleOptions, RegExp]>([
-    ['empty strategies', { jwt, strategies: [] }, /strategies must be a non-empty array/],
+    ['strategies that are not names', { jwt, strategies: [''] }, /strategies must be an array of strategy names/],
+    ['a guard that is not a CanActivate', { jwt, guards: [class NotAGuard {}] as never }, /guards: NotAGuard is not a guard \(no canActivate method\)/],
+    ['a guard list that is not an array', { jwt, guards: {} as never }, /guards must be an array of guards/],
     ['a strategy twice', { jwt, strategies: ['jwt', 'jwt'] }, /names a strategy twice/],
     ['a zero timeout', { jwt, handshakeTimeoutMs: 0 }, /handshakeTimeoutMs must be a positive whole number/],
     ['a huge timeout', { jwt, handshakeTimeoutMs: 2 ** 31 }, /handshakeTimeoutMs must be at most/],

@@ -6,6 +6,7 @@ import { isRoleList } from './core/roles.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
 import type {
+  WsAuthGuard,
   PrometheusRegistryLike,
   RedisClientLike,
   ResolveUser,
@@ -17,6 +18,8 @@ import type {
 /** `WsAuthModuleOptions`, validated, with every default applied. */
 export interface WsAuthSettings {
   readonly strategies: readonly string[];
+  /** Guards of every guarded gateway, validated (classes or instances with canActivate). */
+  readonly guards: readonly WsAuthGuard[];
   readonly jwt?: JwtSettings;
   readonly resolveUser?: ResolveUser;
   /** Absent: any origin may connect. */
@@ -67,6 +70,7 @@ export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettin
   }
   const settings: WsAuthSettings = {
     strategies: strategyList(options.strategies ?? DEFAULT_STRATEGIES, 'strategies'),
+    guards: guardList(options.guards ?? [], 'guards'),
     ...(options.jwt !== undefined && { jwt: resolveJwtOptions(options.jwt) }),
     ...(options.resolveUser !== undefined && { resolveUser: callback(options.resolveUser, 'resolveUser') }),
     ...(options.allowedOrigins !== undefined && { origins: OriginAllowList.parse(options.allowedOrigins) }),
@@ -97,13 +101,38 @@ export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettin
 }
 
 /** Validates a list of strategy names: the module's or one gateway's. */
+/**
+ * `guards` / `auth.guards`: `CanActivate` classes or instances. A class is checked
+ * for a `canActivate` method on its prototype; whether DI can build it is known
+ * once the app starts (see HandshakeGuards).
+ */
+export function guardList(guards: unknown, option: string): readonly WsAuthGuard[] {
+  if (!Array.isArray(guards)) {
+    throw new WsAuthConfigurationError(`${option} must be an array of guards (CanActivate classes or instances), e.g. [RolesGuard].`);
+  }
+  for (const guard of guards) {
+    const canActivate =
+      typeof guard === 'function'
+        ? (guard.prototype as { canActivate?: unknown } | undefined)?.canActivate
+        : (guard as { canActivate?: unknown } | null)?.canActivate;
+    if (typeof canActivate !== 'function') {
+      const name = typeof guard === 'function' ? guard.name : guard === null ? 'null' : typeof guard === 'object' ? (guard.constructor?.name ?? 'an object') : typeof guard;
+      throw new WsAuthConfigurationError(
+        `${option}: ${name} is not a guard (no canActivate method). List CanActivate classes or instances, e.g. [RolesGuard].`,
+      );
+    }
+  }
+  return [...guards] as WsAuthGuard[];
+}
+
 export function strategyList(strategies: unknown, option: string): readonly string[] {
   if (
     !Array.isArray(strategies) ||
-    strategies.length === 0 ||
     !strategies.every((name) => typeof name === 'string' && name !== '')
   ) {
-    throw new WsAuthConfigurationError(`${option} must be a non-empty array of strategy names, e.g. ['jwt'].`);
+    throw new WsAuthConfigurationError(
+      `${option} must be an array of strategy names, e.g. ['jwt'] ([] lets guards alone authenticate).`,
+    );
   }
   if (new Set(strategies).size !== strategies.length) {
     throw new WsAuthConfigurationError(`${option} names a strategy twice: ${strategies.join(', ')}. List each once.`);

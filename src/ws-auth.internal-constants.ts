@@ -36,3 +36,6 @@ export const AUTH_OBSERVER = Symbol('AUTH_OBSERVER');
 
 /** Injection token of `WsAuthMetrics` (`null` without `metrics`). */
 export const WS_AUTH_METRICS = Symbol('WS_AUTH_METRICS');
+
+/** Injection token of the `HandshakeGuardsPort` (the app's guards at the handshake). */
+export const HANDSHAKE_GUARDS = Symbol('HANDSHAKE_GUARDS');

@@ -6,11 +6,13 @@ import { InMemoryConnectionRegistry } from './core/connection.registry.js';
 import { FailedHandshakesLimiter } from './core/failed-handshakes.limiter.js';
 import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
 import { TokenRefresher } from './core/token.refresher.js';
+import { HandshakeGuards } from './guards/handshake-guards.js';
 import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import {
   AUTH_OBSERVER,
   CLUSTER_LINK,
   CONNECTION_REGISTRY,
+  HANDSHAKE_GUARDS,
   WS_AUTH_CLOCK,
   WS_AUTH_METRICS,
   WS_AUTH_SETTINGS,
@@ -87,6 +89,7 @@ import { WsRolesGuard } from './ws-roles.guard.js';
     { provide: CONNECTION_REGISTRY, useClass: InMemoryConnectionRegistry },
     RevocationService,
     WsAuthConnections,
+    { provide: HANDSHAKE_GUARDS, useClass: HandshakeGuards },
     HandshakeAuthenticator,
     TokenRefresher,
     WsRolesGuard,

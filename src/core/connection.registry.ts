@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { WsAuthCloseCode } from '../ws-auth.constants.js';
+import { markAccepted } from './accepted-clients.js';
 import { AUTH_OBSERVER, CLUSTER_LINK, WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { CloseCause } from '../ws-auth.metrics.js';
 import type { AuthObserver } from './auth.observer.js';
@@ -157,6 +158,7 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
 
   accept(client: object, handshake: AcceptedHandshake, transport: ClientTransport): boolean {
     transport.setUser(client, handshake.user);
+    markAccepted(client, handshake.userId ?? null);
     const giveBack = handshake.reservation?.commit();
     if (handshake.userId === undefined) {
       this.observer?.opened(handshake.policy?.gateway ?? '', null, transport.name);

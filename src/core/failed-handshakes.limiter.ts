@@ -126,6 +126,11 @@ export class FailedHandshakesLimiter {
  * subscriber usually gets).
  */
 export function clientAddress(request: IncomingMessage, socketAddress: string | undefined, trustedProxies: number): string {
+  return addressKey(peerAddress(request, socketAddress, trustedProxies));
+}
+
+/** The client's address as `clientAddress` picks it, before it is made a key (what Express calls `req.ip`). */
+export function peerAddress(request: IncomingMessage, socketAddress: string | undefined, trustedProxies: number): string {
   let address = socketAddress ?? request.socket?.remoteAddress ?? '';
   const forwarded = trustedProxies > 0 ? request.headers['x-forwarded-for'] : undefined;
   if (forwarded !== undefined) {
@@ -138,7 +143,7 @@ export function clientAddress(request: IncomingMessage, socketAddress: string | 
       address = hop;
     }
   }
-  return addressKey(address);
+  return address;
 }
 
 function addressKey(address: string): string {

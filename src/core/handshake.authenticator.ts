@@ -15,12 +15,14 @@ import {
   type StrategyOutcome,
 } from '../strategies/passport-strategy.runner.js';
 import { HandshakeRejection, loggable, ServiceUnavailableError, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
-import { AUTH_OBSERVER, CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { AUTH_OBSERVER, CONNECTION_REGISTRY, HANDSHAKE_GUARDS, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { AuthObserver } from './auth.observer.js';
 import type { ConnectionRegistry } from './connection.registry.js';
 import type {
   AcceptedHandshake,
   GatewayPolicy,
+  GuardVerdict,
+  HandshakeGuardsPort,
   HandshakeRequest,
   HandshakeStart,
   Reservation,
@@ -93,6 +95,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
     @Inject(FailedHandshakesLimiter) private readonly limiter: FailedHandshakesLimiter | null,
     @Optional() @Inject(AUTH_OBSERVER) private readonly observer: AuthObserver | null = null,
+    @Optional() @Inject(HANDSHAKE_GUARDS) private readonly guards: HandshakeGuardsPort | null = null,
   ) {
     this.deadlines = new HandshakeDeadlines(settings.handshakeTimeoutMs);
     this.tooManyConnections = new HandshakeRejection(
@@ -119,12 +122,19 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     if (names.includes('session')) {
       assertOriginChecked(this.settings, `${gateway.name} (strategy 'session')`);
     }
+    const guards = this.guards?.forGateway(gateway, auth.guards);
+    if (names.length === 0 && !guards && !auth.optional) {
+      throw new WsAuthConfigurationError(
+        `${gateway.name} has no strategy and no guard, so nobody can be authenticated: list strategies, or guards that set request.user (auth.guards, or WsAuthModule.forRoot({ guards })).`,
+      );
+    }
     this.served.add(gateway);
     return {
       gateway: gateway.name,
       strategies: names.map((name) => [name, this.strategy(name, gateway.name)] as const),
       optional: auth.optional === true,
       ...(auth.roles?.length && { roles: [...auth.roles] }),
+      ...(guards && { guards }),
     };
   }
 
@@ -261,6 +271,9 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
         return verdict;
       }
     }
+    if (policy.strategies.length === 0) {
+      return this.admit(handshake, policy, undefined, undefined, credentials); // guards alone decide
+    }
     const presented =
       credentials.presented || failures.some((failure) => failure instanceof AuthFailure && failure.presented);
     if (policy.optional && !presented) {
@@ -292,6 +305,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     }
   }
 
+  /** The app's guards, if the gateway has any, then the user's admission. */
   private admit(
     handshake: Judged,
     policy: GatewayPolicy,
@@ -299,6 +313,33 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     info: unknown,
     credentials: Credentials,
   ): Outcome {
+    if (policy.guards === undefined) {
+      return this.admitUser(handshake, policy, user, info, credentials);
+    }
+    const afterGuards = (verdict: GuardVerdict): Outcome =>
+      verdict instanceof HandshakeRejection ? verdict : this.admitUser(handshake, policy, verdict.user, info, credentials);
+    const failed = (error: unknown): Verdict => this.serverError(policy, 'a handshake guard failed', error, handshake, credentials);
+    let verdict;
+    try {
+      verdict = policy.guards(handshake.request, handshake.remoteAddress, user);
+    } catch (error) {
+      return failed(error);
+    }
+    return isPromiseLike(verdict) ? Promise.resolve(verdict).then(afterGuards, failed) : afterGuards(verdict);
+  }
+
+  /** Roles, the user id, revocations and the per-user limit, for the user the strategies (and guards) settled on. */
+  private admitUser(
+    handshake: Judged,
+    policy: GatewayPolicy,
+    user: unknown,
+    info: unknown,
+    credentials: Credentials,
+  ): Outcome {
+    if (user === null || user === undefined) {
+      // Only guards can get here without a user (no strategy, or guards that took it away).
+      return policy.optional ? ANONYMOUS : this.unauthorized(credentials.presented, credentials.token !== undefined, []);
+    }
     let userId: string;
     try {
       if (policy.roles && !holdsAnyRole(this.settings.rolesOf(user), policy.roles)) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Authenticate } from '../strategies/passport-strategy.runner.js';
 import type { HandshakeRejection } from '../ws-auth.exceptions.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { IssuedCredential } from './revocation.list.js';
 
 /** One gateway's handshake rules, fixed at start-up. */
@@ -9,6 +10,24 @@ export interface GatewayPolicy {
   readonly strategies: ReadonlyArray<readonly [name: string, authenticate: Authenticate]>;
   readonly optional: boolean;
   readonly roles?: readonly string[];
+  /** The app's guards (the module's, then the gateway's), after the strategies. */
+  readonly guards?: GuardCheck;
+}
+
+/** What the app's handshake guards decided: the user they leave on the request, or a refusal. */
+export type GuardVerdict = { readonly user: unknown } | HandshakeRejection;
+
+/** Runs a gateway's guards on one handshake; throws (or rejects) when a guard fails (a 500). */
+export type GuardCheck = (
+  request: IncomingMessage,
+  remoteAddress: string | undefined,
+  user: unknown,
+) => MaybePromise<GuardVerdict>;
+
+/** Where the core gets a gateway's guard check (provided under HANDSHAKE_GUARDS). */
+export interface HandshakeGuardsPort {
+  /** `undefined` when neither the module nor the gateway (`own`: its `auth.guards`) lists a guard. */
+  forGateway(gateway: Function, own: unknown): GuardCheck | undefined;
 }
 
 /**
