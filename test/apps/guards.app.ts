@@ -119,6 +119,14 @@ export function guardsApp(
     },
   };
 
+  /** A guard written for HTTP routes that answers itself (a redirect to a login page): a handshake has no body. */
+  const redirectingGuard: CanActivate = {
+    canActivate: (context) => {
+      context.switchToHttp().getResponse<{ redirect(url: string): void }>().redirect('/login');
+      return false;
+    },
+  };
+
   /** An async guard that never answers: the handshake deadline applies. */
   const stuckGuard: CanActivate = { canActivate: () => new Promise<boolean>(() => {}) };
 
@@ -163,6 +171,9 @@ export function guardsApp(
   @WsAuthGateway({ ...transport.route('/stuck'), auth: { guards: [stuckGuard] } })
   class StuckGateway {}
 
+  @WsAuthGateway({ ...transport.route('/redirecting'), auth: { guards: [redirectingGuard] } })
+  class RedirectingGateway {}
+
   @Controller()
   class HttpController {
     @Get('me')
@@ -201,6 +212,7 @@ export function guardsApp(
         GuardOnlyGateway,
         FailingGateway,
         StuckGateway,
+        RedirectingGateway,
         ...(globalGuard ? [{ provide: APP_GUARD, useClass: GlobalJwtAuthGuard }] : []),
       ],
     },

@@ -12,78 +12,84 @@ import { TRANSPORTS } from '../helpers/transports.js';
 const bearer = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${sign(claims)}` });
 
 describe.each(TRANSPORTS)('$name: the app’s guards', (transport) => {
-  describe('at the handshake', () => {
-    let app: TestApp;
-    let seen: GuardsSeen;
+  /** A guards app for the enclosing describe. */
+  const useGuardsApp = (options?: Parameters<typeof guardsApp>[1]) => {
+    const running = {} as { app: TestApp; seen: GuardsSeen };
     beforeAll(async () => {
-      const built = guardsApp(transport);
-      seen = built.seen;
-      app = await startApp(built.module, { adapter: transport.adapter });
+      const built = guardsApp(transport, options);
+      running.seen = built.seen;
+      running.app = await startApp(built.module, { adapter: transport.adapter });
     });
-    afterAll(() => app.close());
+    afterAll(() => running.app.close());
+    return running;
+  };
+
+  describe('at the handshake', () => {
+    const running = useGuardsApp();
 
     test('a roles guard built through DI (Reflector, an app provider) reads @Roles() on the gateway class', async () => {
-      expect(await transport.refusal(app.port, '/admin', { token: sign({ sub: 'bob' }) })).toEqual({ status: 403, message: 'Forbidden resource' });
-      const alice = await transport.connect(app.port, '/admin', { token: sign({ sub: 'alice', roles: ['admin'] }) });
+      expect(await transport.refusal(running.app.port, '/admin', { token: sign({ sub: 'bob' }) })).toEqual({ status: 403, message: 'Forbidden resource' });
+      const alice = await transport.connect(running.app.port, '/admin', { token: sign({ sub: 'alice', roles: ['admin'] }) });
       expect(await alice.request('whoami')).toEqual({ id: 'alice', roles: ['admin'] });
       // The guard saw the user the strategies set, on the upgrade request, and used the app's provider.
-      expect(seen.httpUsers).toContainEqual({ id: 'alice', roles: ['admin'] });
-      expect(seen.lookups).toContain('alice');
-      expect(await transport.refusal(app.port, '/admin', { token: sign({ sub: 'suspended', roles: ['admin'] }) })).toMatchObject({ status: 403 });
+      expect(running.seen.httpUsers).toContainEqual({ id: 'alice', roles: ['admin'] });
+      expect(running.seen.lookups).toContain('alice');
+      expect(await transport.refusal(running.app.port, '/admin', { token: sign({ sub: 'suspended', roles: ['admin'] }) })).toMatchObject({ status: 403 });
       // Strategies run first: no token is a 401 before any guard.
-      expect(await transport.refusal(app.port, '/admin')).toEqual({ status: 401, message: 'Authentication required' });
+      expect(await transport.refusal(running.app.port, '/admin')).toEqual({ status: 401, message: 'Authentication required' });
       alice.close();
     });
 
     test('AuthGuard over the app’s own passport-jwt strategy as the only authentication: client.user is its request.user', async () => {
-      const client = await transport.connect(app.port, '/guarded-only', { headers: bearer({ sub: 'dave', roles: ['editor'] }) });
+      const client = await transport.connect(running.app.port, '/guarded-only', { headers: bearer({ sub: 'dave', roles: ['editor'] }) });
       expect(await client.request('whoami')).toEqual({ id: 'dave', roles: ['editor'] });
-      expect(await transport.refusal(app.port, '/guarded-only', { headers: { authorization: 'Bearer forged' } })).toEqual({
+      expect(await transport.refusal(running.app.port, '/guarded-only', { headers: { authorization: 'Bearer forged' } })).toEqual({
         status: 401,
         message: 'Unauthorized',
       });
-      expect(await transport.refusal(app.port, '/guarded-only')).toEqual({ status: 401, message: 'Unauthorized' });
+      expect(await transport.refusal(running.app.port, '/guarded-only')).toEqual({ status: 401, message: 'Unauthorized' });
       client.close();
     });
 
     test('a guard that throws anything but an HttpException: 500, one log line without a stack or the token', async () => {
-      const before = app.logger.errors().length;
+      const before = running.app.logger.errors().length;
       const token = sign({ sub: 'frank' });
-      expect(await transport.refusal(app.port, '/failing', { token })).toEqual({ status: 500, message: 'Authentication failed' });
-      const logged = app.logger.errors().slice(before);
+      expect(await transport.refusal(running.app.port, '/failing', { token })).toEqual({ status: 500, message: 'Authentication failed' });
+      const logged = running.app.logger.errors().slice(before);
       expect(logged).toHaveLength(1);
       expect(logged[0]).toContain('handshake guard Object threw Error: user store down');
       expect(logged[0]).not.toContain(token);
       expect(logged[0]).not.toContain('    at ');
     });
 
+    test('a guard that writes a response body (redirect): 500, and the log says what a handshake guard must do instead', async () => {
+      const before = running.app.logger.errors().length;
+      expect(await transport.refusal(running.app.port, '/redirecting', { token: sign({ sub: 'gus' }) })).toEqual({ status: 500, message: 'Authentication failed' });
+      const logged = running.app.logger.errors().slice(before);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toContain('a handshake guard called response.redirect(), which a WebSocket handshake cannot answer');
+    });
+
     test('an async guard that never answers: 503 within handshakeTimeoutMs', async () => {
       const started = Date.now();
-      expect(await transport.refusal(app.port, '/stuck', { token: sign({ sub: 'gina' }) })).toEqual({
+      expect(await transport.refusal(running.app.port, '/stuck', { token: sign({ sub: 'gina' }) })).toEqual({
         status: 503,
         message: 'Authentication timed out',
       });
       expect(Date.now() - started).toBeLessThan(2000);
-      app.logger.lines.length = 0;
+      running.app.logger.lines.length = 0;
     });
   });
 
   describe('on every message', () => {
-    let app: TestApp;
-    let seen: GuardsSeen;
-    beforeAll(async () => {
-      const built = guardsApp(transport);
-      seen = built.seen;
-      app = await startApp(built.module, { adapter: transport.adapter });
-    });
-    afterAll(() => app.close());
+    const running = useGuardsApp();
 
     test('an HTTP-shaped guard under @UseGuards sees the connection’s user as request.user; a refusal keeps the connection', async () => {
-      const bob = await transport.connect(app.port, '/chat', { token: sign({ sub: 'bob' }) });
+      const bob = await transport.connect(running.app.port, '/chat', { token: sign({ sub: 'bob' }) });
       expect(await bob.request('admin-only', {}, 'exception')).toMatchObject({ status: 'error', message: 'Forbidden resource' });
-      expect(seen.httpUsers.at(-1)).toEqual({ id: 'bob', roles: [] });
+      expect(running.seen.httpUsers.at(-1)).toEqual({ id: 'bob', roles: [] });
       expect(bob.isOpen()).toBe(true);
-      const alice = await transport.connect(app.port, '/chat', { token: sign({ sub: 'alice', roles: ['admin'] }) });
+      const alice = await transport.connect(running.app.port, '/chat', { token: sign({ sub: 'alice', roles: ['admin'] }) });
       expect(await alice.request('admin-only')).toBe('alice');
       bob.close();
       alice.close();
@@ -93,24 +99,17 @@ describe.each(TRANSPORTS)('$name: the app’s guards', (transport) => {
 
   describe('the Nest docs’ global AuthGuard (APP_GUARD + @Public())', () => {
     describe('with the one line (isWsAuthClient)', () => {
-      let app: TestApp;
-      let seen: GuardsSeen;
-      beforeAll(async () => {
-        const built = guardsApp(transport, { globalGuard: 'recipe+line' });
-        seen = built.seen;
-        app = await startApp(built.module, { adapter: transport.adapter });
-      });
-      afterAll(() => app.close());
+      const running = useGuardsApp({ globalGuard: 'recipe+line' });
 
       test('messages of authenticated clients reach their handlers; HTTP routes stay protected', async () => {
-        const client = await transport.connect(app.port, '/chat', { token: sign({ sub: 'hank' }) });
+        const client = await transport.connect(running.app.port, '/chat', { token: sign({ sub: 'hank' }) });
         expect(await client.request('whoami')).toEqual({ id: 'hank', roles: [] });
-        expect(seen.handlers).toContain('whoami');
-        const base = `http://127.0.0.1:${app.port}`;
+        expect(running.seen.handlers).toContain('whoami');
+        const base = `http://127.0.0.1:${running.app.port}`;
         expect((await fetch(`${base}/me`)).status).toBe(401);
         expect(await (await fetch(`${base}/me`, { headers: bearer({ sub: 'hank' }) })).json()).toEqual({ id: 'hank', roles: [] });
         expect((await fetch(`${base}/health`)).status).toBe(200);
-        expect(await transport.refusal(app.port, '/chat')).toEqual({ status: 401, message: 'Authentication required' });
+        expect(await transport.refusal(running.app.port, '/chat')).toEqual({ status: 401, message: 'Authentication required' });
         client.close();
       });
     });
