@@ -1,5 +1,4 @@
 export type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
-export { WsAuthAdapter } from './ws/ws-auth.adapter.js';
 export {
   WS_AUTH_PROTOCOL_PREFIX,
   WS_AUTH_REFRESH_EVENT,

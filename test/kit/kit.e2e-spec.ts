@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import session from 'express-session';
 import jwt from 'jsonwebtoken';
 import passport from 'passport';
-import { WsAuthAdapter } from 'nest-ws-auth';
+import { WsAuthAdapter } from 'nest-ws-auth/ws';
 import { WsAuthTesting, WsAuthTestingError } from 'nest-ws-auth/testing';
 import { ChatAppModule, type Transport } from './apps/chat.app.js';
 
