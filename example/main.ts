@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { WsAuthAdapter } from 'nest-ws-auth';
+import { WsAuthAdapter } from 'nest-ws-auth/ws';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import passport from 'passport';

@@ -1,42 +1,4 @@
-export type { AuthenticatedWebSocket } from './authenticated-websocket.interface.js';
+export * from './public-api.js';
+// The ws adapter, here since the first release. It loads @nestjs/platform-ws: a Socket.IO app, which has only
+// @nestjs/platform-socket.io, imports everything of nest-ws-auth/socket.io instead (the same API, its adapter).
 export { WsAuthAdapter } from './ws/ws-auth.adapter.js';
-export {
-  WS_AUTH_PROTOCOL_PREFIX,
-  WS_AUTH_REFRESH_EVENT,
-  WS_AUTH_REFRESHED_EVENT,
-  WsAuthCloseCode,
-} from './ws-auth.constants.js';
-export { WsAuthConfigurationError } from './ws-auth.exceptions.js';
-export { WsAuthGateway, type WsAuthGatewayMetadata } from './ws-auth-gateway.decorator.js';
-export { WsAuthModule } from './ws-auth.module.js';
-export { InjectWsAuthOptions, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
-export type {
-  FailedHandshakesOptions,
-  JwtClaims,
-  ResolveUser,
-  SessionMiddleware,
-  WsAuthGatewayOptions,
-  WsAuthGuard,
-  WsAuthJwtOptions,
-  WsAuthMetricsOptions,
-  WsAuthModuleOptions,
-  PrometheusRegistryLike,
-} from './ws-auth-module-options.interface.js';
-export {
-  WsAuthEvents,
-  type WsAuthConnectedEvent,
-  type WsAuthEventListener,
-  type WsAuthEventMap,
-  type WsAuthEventName,
-  type WsAuthExpiredEvent,
-  type WsAuthRefreshedEvent,
-  type WsAuthRefusedEvent,
-  type WsAuthRevokedEvent,
-  type WsAuthTransportName,
-} from './ws-auth-events.service.js';
-export { type DisconnectOptions, WsAuthConnections } from './ws-auth-connections.service.js';
-export { HandshakeExecutionContext, HandshakeResponse } from './guards/handshake-execution-context.js';
-export { isWsAuthClient, wsAuthUserId } from './guards/ws-auth-client.js';
-export { WsRoles } from './ws-roles.decorator.js';
-export { WsRolesGuard } from './ws-roles.guard.js';
-export { WsUser } from './ws-user.decorator.js';

@@ -20,7 +20,7 @@ export interface GuardedGateway {
  * a refused client gets an HTTP status (ws) or `connect_error` (Socket.IO) and
  * never reaches the gateway, and `client.user` is set before
  * `handleConnection` runs. Needs `WsAuthModule` and a WsAuth adapter
- * (`WsAuthAdapter` for ws, `WsAuthIoAdapter` of the 'nest-ws-auth/socket.io' entry point).
+ * (`WsAuthAdapter` of the 'nest-ws-auth/ws' entry point, `WsAuthIoAdapter` of 'nest-ws-auth/socket.io').
  */
 export function WsAuthGateway(port?: number): ClassDecorator;
 export function WsAuthGateway(options?: WsAuthGatewayMetadata): ClassDecorator;

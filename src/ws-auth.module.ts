@@ -136,7 +136,7 @@ export class WsAuthModule extends ConfigurableModuleClass implements OnApplicati
     if (unguarded.length > 0) {
       throw new WsAuthConfigurationError(
         `${unguarded.map((gateway) => gateway.name).join(', ')} ${unguarded.length > 1 ? 'are' : 'is a'} @WsAuthGateway ` +
-          `but not served by WsAuthAdapter (ws) or WsAuthIoAdapter (Socket.IO). Call app.useWebSocketAdapter(new WsAuthAdapter(app)) or ` +
+          `but not served by WsAuthAdapter (ws) or WsAuthIoAdapter (Socket.IO). Call app.useWebSocketAdapter(new WsAuthAdapter(app)) (exported by nest-ws-auth/ws) or ` +
           `app.useWebSocketAdapter(new WsAuthIoAdapter(app)) (exported by nest-ws-auth/socket.io) before app.listen(), ` +
           `and give each guarded gateway a path of its own (a plain gateway on the same port and path takes its server).`,
       );

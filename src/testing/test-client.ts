@@ -1,6 +1,5 @@
 import { AssertionError } from 'node:assert';
 import { inspect } from 'node:util';
-import type { Socket as IoClientSocket } from 'socket.io-client';
 import type { WebSocket } from 'ws';
 import { WS_AUTH_CLOSED_EVENT, WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
 import { matchesPartially } from './partial-match.js';
@@ -345,6 +344,20 @@ export class WsTestClient<User = unknown> extends WsAuthTestClient<User> {
   }
 }
 
+/**
+ * What the kit uses of a socket.io-client `Socket`, typed here: the declarations of nest-ws-auth/testing then
+ * compile (`skipLibCheck: false`) in a ws app, which has no socket.io-client.
+ */
+interface IoClientSocket {
+  readonly connected: boolean;
+  readonly active: boolean;
+  onAny(listener: (event: string, data: unknown) => void): unknown;
+  on(event: 'disconnect', listener: (reason: string) => void): unknown;
+  emit(event: string, data: unknown): unknown;
+  timeout(ms: number): { emitWithAck(event: string, data: unknown): Promise<unknown> };
+  close(): unknown;
+}
+
 /** A socket.io-client socket. */
 export class IoTestClient<User = unknown> extends WsAuthTestClient<User> {
   private told: ClosedWith | undefined;
@@ -394,6 +407,6 @@ export class IoTestClient<User = unknown> extends WsAuthTestClient<User> {
   }
 
   protected sendRefresh(token: string): Promise<RefreshAnswer> {
-    return this.socket.timeout(this.timeoutMs).emitWithAck(WS_AUTH_REFRESH_EVENT, { token });
+    return this.socket.timeout(this.timeoutMs).emitWithAck(WS_AUTH_REFRESH_EVENT, { token }) as Promise<RefreshAnswer>;
   }
 }

@@ -6,7 +6,6 @@ import type { SwappableClock } from '../core/clock.js';
 import { WS_AUTH_PROTOCOL_PREFIX } from '../ws-auth.constants.js';
 import { WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
-import { WsAuthAdapter } from '../ws/ws-auth.adapter.js';
 import { gatewayOptionsOf, guardedGatewayOf } from '../ws-auth-gateway.decorator.js';
 import { sessionCookieFor } from './session.login.js';
 import { IoTestClient, type ConnectionPlan, WsTestClient, type WsAuthTestClient } from './test-client.js';
@@ -446,7 +445,9 @@ async function loads(specifier: string): Promise<boolean> {
 }
 
 async function defaultAdapter(app: INestApplication, transport: WsAuthTestingTransport): Promise<WebSocketAdapter> {
+  // Each adapter is loaded when used: an app has its transport's adapter package only.
   if (transport === 'ws') {
+    const { WsAuthAdapter } = await import('../ws/ws-auth.adapter.js');
     return new WsAuthAdapter(app);
   }
   const { WsAuthIoAdapter } = await import('../socket-io/ws-auth-io.adapter.js');

@@ -12,9 +12,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 describe('package manifest', () => {
-  const entries = { '.': 'index', './socket.io': 'socket-io/index', './testing': 'testing/index' };
+  const entries = { '.': 'index', './ws': 'ws/index', './socket.io': 'socket-io/index', './testing': 'testing/index' };
 
-  test('exports ".", "./socket.io" and "./testing" as ES modules and CommonJS, each with its own declarations, all built', () => {
+  test('exports ".", "./ws", "./socket.io" and "./testing" as ES modules and CommonJS, each with its own declarations, all built', () => {
     expect(Object.keys(manifest.exports)).toEqual([...Object.keys(entries), './package.json']);
     for (const [subpath, file] of Object.entries(entries)) {
       expect(manifest.exports[subpath]).toEqual({
@@ -84,7 +84,55 @@ describe('package manifest', () => {
     const required = names(['-e', "console.log(Object.keys(require('nest-ws-auth')).sort().join())"]);
     const imported = names(['--input-type=module', '-e', "console.log(Object.keys(await import('nest-ws-auth')).sort().join())"]);
     expect(required).toBe(imported);
-    expect(required).toContain('WsAuthAdapter');
+    expect(required).toContain('WsAuthModule');
+  });
+
+  test('every entry point exports the whole transport-independent API; WsAuthAdapter stays in nest-ws-auth', async () => {
+    const main = await import('nest-ws-auth');
+    const io = await import('nest-ws-auth/socket.io');
+    const ws = await import('nest-ws-auth/ws');
+    const shared = Object.keys(main).filter((name) => name !== 'WsAuthAdapter');
+    expect(shared).toContain('WsAuthModule');
+    for (const name of shared) {
+      expect([name, (io as Record<string, unknown>)[name]]).toEqual([name, (main as Record<string, unknown>)[name]]);
+      expect([name, (ws as Record<string, unknown>)[name]]).toEqual([name, (main as Record<string, unknown>)[name]]);
+    }
+    expect(main.WsAuthAdapter).toBe(ws.WsAuthAdapter);
+  });
+
+  test('a Socket.IO app never loads @nestjs/platform-ws, an optional peer it does not install; the ws entries do', () => {
+    const node = (args: string[]) =>
+      spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    // A Socket.IO app: resolving @nestjs/platform-ws throws, as it does where the package is not installed.
+    const withoutPlatformWs = (entries: string[]) => {
+      const required = node([
+        '-e',
+        `const Module = require('node:module');
+         const resolve = Module._resolveFilename;
+         Module._resolveFilename = function (request, ...rest) {
+           if (request.startsWith('@nestjs/platform-ws')) throw new Error('loads @nestjs/platform-ws');
+           return resolve.call(this, request, ...rest);
+         };
+         ${entries.map((entry) => `require('${entry}');`).join('\n')}`,
+      ]);
+      const hook = `export async function resolve(specifier, context, next) {
+        if (specifier.startsWith('@nestjs/platform-ws')) throw new Error('loads @nestjs/platform-ws');
+        return next(specifier, context);
+      }`;
+      const imported = node([
+        '--input-type=module',
+        '-e',
+        `import { register } from 'node:module';
+         register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+         ${entries.map((entry) => `await import('${entry}');`).join('\n')}`,
+      ]);
+      const loads = (result: { status: number | null; stderr: string }) => result.status !== 0 && result.stderr.includes('loads @nestjs/platform-ws');
+      return { require: loads(required) ? 'loads it' : required.status === 0 ? 'ok' : required.stderr, import: loads(imported) ? 'loads it' : imported.status === 0 ? 'ok' : imported.stderr };
+    };
+    expect(withoutPlatformWs(['nest-ws-auth/socket.io', 'nest-ws-auth/testing'])).toEqual({ require: 'ok', import: 'ok' });
+    // 'nest-ws-auth' keeps its WsAuthAdapter (an existing name); Socket.IO apps import from 'nest-ws-auth/socket.io'.
+    expect(withoutPlatformWs(['nest-ws-auth'])).toEqual({ require: 'loads it', import: 'loads it' });
+    expect(withoutPlatformWs(['nest-ws-auth/ws'])).toEqual({ require: 'loads it', import: 'loads it' });
   });
 });
 

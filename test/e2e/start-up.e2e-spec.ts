@@ -4,7 +4,6 @@ import { type DynamicModule, type INestApplication, Injectable, Module } from '@
 import { NestFactory } from '@nestjs/core';
 import { WsAdapter } from '@nestjs/platform-ws';
 import {
-  WsAuthAdapter,
   WsAuthConfigurationError,
   WsAuthGateway,
   WsAuthModule,
@@ -12,6 +11,7 @@ import {
   WsRoles,
   WsUser,
 } from '../../src/index.js';
+import { WsAuthAdapter } from '../../src/ws/index.js';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { ChatAppModule, ChatGateway, USERS } from '../apps/chat.app.js';
 import { rawUpgrade } from '../helpers/raw-upgrade.js';

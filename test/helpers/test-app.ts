@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from '@jest/globals';
 import { type ConsoleLogger, type DynamicModule, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
-import { WsAuthAdapter } from '../../src/index.js';
+import { WsAuthAdapter } from '../../src/ws/index.js';
 
 /** Every line the app logs, to check what reaches logs (never a token). */
 export class RecordingLogger implements LoggerService {

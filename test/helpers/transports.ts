@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { io, type Socket as IoClient } from 'socket.io-client';
 import type { WebSocket } from 'ws';
-import { WsAuthAdapter } from '../../src/index.js';
+import { WsAuthAdapter } from '../../src/ws/index.js';
 import { WsAuthIoAdapter } from '../../src/socket-io/index.js';
 import { rawUpgrade } from './raw-upgrade.js';
 import { closed as wsClosed, connect as wsConnect, nextEvent } from './ws-client.js';

@@ -7,7 +7,8 @@ import session from 'express-session';
 import jwt from 'jsonwebtoken';
 import passport from 'passport';
 import { Module } from '@nestjs/common';
-import { WsAuthAdapter, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
+import { WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
+import { WsAuthAdapter } from 'nest-ws-auth/ws';
 import { WsAuthTesting, WsAuthTestingError } from 'nest-ws-auth/testing';
 import { ChatAppModule, type Transport } from './apps/chat.app.js';
 

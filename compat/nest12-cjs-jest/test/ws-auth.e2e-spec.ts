@@ -1,10 +1,37 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { WsAuthAdapter } from 'nest-ws-auth';
+import { SubscribeMessage } from '@nestjs/websockets';
+import { WsAuthGateway, WsAuthModule, WsRoles, WsUser } from 'nest-ws-auth';
+import { WsAuthAdapter } from 'nest-ws-auth/ws';
 import { createHmac } from 'node:crypto';
 import { connect as tcpConnect, type AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
-import { AppModule, JWT_SECRET } from '../src/app.module';
+
+/**
+ * This file's own app (the README's quick start is tested by test/chat.e2e-spec.ts, which
+ * scripts/compat.mjs writes from README.md): the whole user in whoami, and a @WsRoles handler.
+ */
+const JWT_SECRET = 'compat-fixture-secret-not-for-production';
+
+@WsAuthGateway({ path: '/chat' })
+class ChatGateway {
+  @SubscribeMessage('whoami')
+  whoami(@WsUser() user: unknown) {
+    return { event: 'whoami', data: user };
+  }
+
+  @SubscribeMessage('ban')
+  @WsRoles('admin')
+  ban(@WsUser('sub') sub: string) {
+    return { event: 'banned', data: { by: sub } };
+  }
+}
+
+@Module({
+  imports: [WsAuthModule.forRoot({ jwt: { secret: JWT_SECRET, algorithms: ['HS256'] } })],
+  providers: [ChatGateway],
+})
+class AppModule {}
 
 /** An HS256 JWT, signed with node:crypto. */
 function sign(claims: Record<string, unknown>, secret = JWT_SECRET): string {

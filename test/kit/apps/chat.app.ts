@@ -87,10 +87,3 @@ export class ChatAppModule {
     };
   }
 }
-
-/** The module of the README example: ws, the defaults. */
-@Module({
-  imports: [WsAuthModule.forRoot({ jwt: jwtOptions })],
-  providers: [ChatGateway, AdminGateway],
-})
-export class AppModule {}
