@@ -106,7 +106,8 @@ describe.each(TRANSPORTS)('$name: expiry and auth:refresh with a key set', (tran
   });
 
   test('a refresh moves the expiry; a cached token skips the key set; at exp the connection closes 4401', async () => {
-    const token = signWith(first, { sub: 'alice' }, { expiresIn: 2 } // 2 s: a loaded machine must still refresh before exp);
+    // 2 s: on a loaded machine the refresh must still come before exp.
+    const token = signWith(first, { sub: 'alice' }, { expiresIn: 2 });
     const client = await transport.connect(app.port, '/chat', { token });
     open.push(client);
     const exp = Math.floor(Date.now() / 1000) + 120;
