@@ -179,21 +179,29 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
       return this.tooManyFailuresFor(retryAfter);
     }
     const limiter = this.limiter;
-    const verdict = this.authenticateOnce(handshake, policy);
-    if (!isPromiseLike(verdict)) {
-      if (isFailure(verdict)) limiter.recordFailure(address);
-      return verdict;
-    }
-    // Judged asynchronously: until the verdict, this handshake counts against the address,
-    // so concurrent guesses cannot all run before the first of them fails.
-    limiter.begin(address);
-    return verdict.then((settled) => {
-      limiter.settled(address, isFailure(settled));
-      return settled;
+    let judged = false;
+    const verdict = this.authenticateOnce(handshake, policy, (strategiesVerdict) => {
+      // Judged asynchronously: until the strategies' own verdict (not the deadline's 503, which may come first),
+      // this handshake counts against the address, so concurrent guesses cannot all run before one fails.
+      judged = true;
+      limiter.begin(address);
+      strategiesVerdict.then(
+        (settled) => limiter.settled(address, isFailure(settled)),
+        () => limiter.settled(address, false),
+      );
     });
+    if (!judged && !isPromiseLike(verdict) && isFailure(verdict)) {
+      limiter.recordFailure(address);
+    }
+    return verdict;
   }
 
-  private authenticateOnce(handshake: HandshakeRequest, policy: GatewayPolicy): Outcome {
+  /** `pending`, if given, is handed the strategies' verdict when it is asynchronous, before any deadline races it. */
+  private authenticateOnce(
+    handshake: HandshakeRequest,
+    policy: GatewayPolicy,
+    pending?: (verdict: PromiseLike<Verdict>) => void,
+  ): Outcome {
     let credentials: Credentials | undefined;
     let verdict: Outcome;
     try {
@@ -205,6 +213,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     if (!isPromiseLike(verdict)) {
       return verdict;
     }
+    pending?.(verdict);
     return new Promise<Verdict>((resolve) => {
       const pending = this.deadlines.start((why) => {
         if (why === 'timeout') {

@@ -6,6 +6,9 @@ type WsArgumentsHost = ReturnType<ExecutionContext['switchToWs']>;
 type RpcArgumentsHost = ReturnType<ExecutionContext['switchToRpc']>;
 import type { IncomingMessage } from 'node:http';
 
+/** RFC 9110 §5.1: a header name is a token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /** `ExecutionContext.getType()` of a handshake guard: the handshake is an HTTP request (the upgrade). */
 export const HANDSHAKE_CONTEXT_TYPE = 'http';
 
@@ -20,7 +23,11 @@ export class HandshakeResponse {
   readonly headers: Record<string, string> = {};
 
   header(name: string, value: unknown): this {
-    this.headers[name] = String(value);
+    const text = String(value);
+    // ws writes a refusal's headers as they are: a name or value that could end the header line is dropped.
+    if (HEADER_NAME.test(name) && !/[\r\n\0]/.test(text)) {
+      this.headers[name] = text;
+    }
     return this;
   }
 
@@ -62,8 +69,8 @@ function cannot(method: string): never {
 
 /**
  * The `ExecutionContext` of a guard run at a handshake: `getType()` is
- * `'http'`; `switchToHttp().getRequest()` is the upgrade request (`headers`,
- * `url`, `ip`, and `user` as the strategies set it); `getResponse()` a
+ * `'http'`; `switchToHttp().getRequest()` is a view of the upgrade request of
+ * its own (`headers`, `url` and the rest through its prototype; `ip`, and `user` as the strategies set it); `getResponse()` a
  * `HandshakeResponse`; `getClass()` the gateway; `getHandler()` the gateway's
  * `handleConnection` if it has one, else a stand-in named `handshake`, so
  * `Reflector` finds metadata put on the gateway class (or on handleConnection).

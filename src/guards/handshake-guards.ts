@@ -117,14 +117,14 @@ class GuardChain {
     if (this.instances === undefined) {
       return STARTING;
     }
-    const guarded = request as GuardedRequest;
+    // A view of its own per handshake: Socket.IO's namespaces of one connection share socket.request, and one
+    // namespace's guards must never see, or set, the user of another's handshake.
+    const guarded: GuardedRequest = Object.create(request);
     guarded.user = user;
-    if (guarded.ip === undefined) {
-      guarded.ip = peerAddress(request, remoteAddress, this.trustedProxies);
-      guarded.ips = [];
-    }
+    guarded.ip = peerAddress(request, remoteAddress, this.trustedProxies);
+    guarded.ips = [];
     const response = new HandshakeResponse();
-    return this.runFrom(0, new HandshakeExecutionContext(request, response, this.gateway, this.handler), guarded, response);
+    return this.runFrom(0, new HandshakeExecutionContext(guarded, response, this.gateway, this.handler), guarded, response);
   };
 
   /** The guards from `index` on, synchronously as long as they answer synchronously. */

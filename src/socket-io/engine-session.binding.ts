@@ -24,7 +24,8 @@ const STOLEN = new Error('nest-ws-auth: this Engine.IO session belongs to anothe
  * travels in every polling URL, so proxy and access logs hold it. On a server
  * with a guarded namespace every later request of a session must come from the
  * address that opened it (as `failedHandshakes` counts it: `trustProxy` applies)
- * and carry the same `Authorization` header if the opening request had one.
+ * and, for polling requests, carry the same `Authorization` header if the opening request had one (browsers
+ * cannot send it with the websocket upgrade).
  * A request that does not match is refused (400) and the session it named is
  * closed: a leaked `sid` is spent, its owner reconnects and authenticates anew.
  * Nothing of the session reaches the other client.
@@ -58,7 +59,7 @@ export function bindEngineSessions(server: Server, trustedProxies: number): void
   engine.use((request, _response, next) => {
     const sid = request._query?.sid;
     const owner = sid === undefined ? undefined : owners.get(sid);
-    if (owner === undefined || sameOwner(owner, ownerOf(request))) {
+    if (owner === undefined || sameOwner(owner, ownerOf(request), request._query?.transport === 'polling')) {
       return next();
     }
     owners.delete(sid!);
@@ -67,13 +68,17 @@ export function bindEngineSessions(server: Server, trustedProxies: number): void
   });
 }
 
-function sameOwner(owner: SessionOwner, candidate: SessionOwner): boolean {
+/**
+ * The address always; the `Authorization` header on polling requests only: browsers send a client's
+ * `extraHeaders` with polling requests but cannot with the websocket upgrade.
+ */
+function sameOwner(owner: SessionOwner, candidate: SessionOwner, polling: boolean): boolean {
   if (owner.address !== candidate.address) {
     return false;
   }
   const expected = owner.authorization;
   const given = candidate.authorization;
-  if (expected === undefined) {
+  if (expected === undefined || !polling) {
     return true;
   }
   return given !== undefined && given.length === expected.length && timingSafeEqual(given, expected);

@@ -40,7 +40,7 @@ export class SessionRecovery {
   private readonly held = new Map<string, Held>();
 
   constructor(
-    namespace: Namespace,
+    private readonly namespace: Namespace,
     private readonly userIdOf: (user: unknown) => string,
   ) {
     this.guard(namespace.adapter as unknown as RecoveringAdapter);
@@ -96,9 +96,21 @@ export class SessionRecovery {
       if (!session) {
         return session;
       }
+      // A session whose socket is still there (its owner is connected, or another client is recovering it right
+      // now) is not handed out again: a second Socket with that id would, once refused, take the live one's rooms
+      // and namespace entry with it. The claimant gets a fresh session.
+      if (this.held.has(session.sid) || this.inUse(session.sid)) {
+        return null;
+      }
       this.held.set(session.sid, { owner: this.ownerOf(session), missedPackets: session.missedPackets });
       return { ...session, missedPackets: [] };
     };
+  }
+
+  /** Whether a socket of this id is connected, or connecting (Socket.IO keeps those apart until their middlewares ran). */
+  private inUse(sid: string): boolean {
+    const connecting = (this.namespace as unknown as { _preConnectSockets?: Map<string, unknown> })._preConnectSockets;
+    return this.namespace.sockets.has(sid) || connecting?.has(sid) === true;
   }
 
   private ownerOf(session: StoredSession): string | undefined {

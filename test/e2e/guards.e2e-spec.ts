@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type CanActivate, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { WsAuthConfigurationError, WsAuthGateway, WsAuthModule } from '../../src/index.js';
+import { SubscribeMessage } from '@nestjs/websockets';
+import { Manager } from 'socket.io-client';
+import { WsAuthConfigurationError, WsAuthGateway, WsAuthModule, WsUser } from '../../src/index.js';
 import { guardsApp, type GuardsSeen } from '../apps/guards.app.js';
 import { logger, startApp, type TestApp } from '../helpers/test-app.js';
 import { jwtOptions, sign, TEST_ISSUER, TEST_SECRET } from '../helpers/tokens.js';
-import { TRANSPORTS } from '../helpers/transports.js';
+import { IO_TRANSPORT, TRANSPORTS } from '../helpers/transports.js';
 
 const bearer = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${sign(claims)}` });
 
@@ -127,6 +129,51 @@ describe.each(TRANSPORTS)('$name: the app’s guards', (transport) => {
         await app.close();
       }
     });
+  });
+});
+
+describe('Socket.IO: namespaces of one connection share socket.request', () => {
+  test('an async guard of one namespace never sees or admits the user of another', async () => {
+    const seen: Array<{ namespace: string; user: unknown }> = [];
+    const slow: CanActivate = {
+      canActivate: async (context) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        seen.push({ namespace: '/a', user: context.switchToHttp().getRequest<{ user?: { sub?: string } }>().user?.sub });
+        return true;
+      },
+    };
+    const quick: CanActivate = {
+      canActivate: (context) => {
+        seen.push({ namespace: '/b', user: context.switchToHttp().getRequest<{ user?: { sub?: string } }>().user?.sub });
+        return true;
+      },
+    };
+    @WsAuthGateway({ namespace: '/a', auth: { guards: [slow] } })
+    class AGateway {
+      @SubscribeMessage('whoami')
+      whoami(@WsUser('sub') sub: string) {
+        return sub;
+      }
+    }
+    @WsAuthGateway({ namespace: '/b', auth: { guards: [quick] } })
+    class BGateway {}
+    @Module({ imports: [WsAuthModule.forRoot({ jwt: jwtOptions })], providers: [AGateway, BGateway] })
+    class SharedModule {}
+    const app = await startApp(SharedModule, { adapter: IO_TRANSPORT.adapter });
+    const manager = new Manager(`http://127.0.0.1:${app.port}`, { transports: ['websocket'], reconnection: false });
+    try {
+      const a = manager.socket('/a', { auth: { token: sign({ sub: 'alice' }) } }).connect();
+      const b = manager.socket('/b', { auth: { token: sign({ sub: 'bob' }) } }).connect();
+      await Promise.all([a, b].map((socket) => new Promise<void>((resolve) => socket.once('connect', () => resolve()))));
+      expect(await a.timeout(2000).emitWithAck('whoami', {})).toBe('alice');
+      expect(seen).toEqual([
+        { namespace: '/b', user: 'bob' },
+        { namespace: '/a', user: 'alice' },
+      ]);
+    } finally {
+      manager.engine?.close();
+      await app.close();
+    }
   });
 });
 

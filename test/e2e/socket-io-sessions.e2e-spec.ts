@@ -126,6 +126,23 @@ describe('Socket.IO sessions belong to whoever opened them', () => {
     expect(await owner.timeout(2000).emitWithAck('whoami', {})).toEqual({ sub: 'owner' });
   });
 
+  test('a browser-shaped client (Authorization on polling only, none on the upgrade) keeps its session through the upgrade', async () => {
+    const token = sign({ sub: 'browser' });
+    const client = io(`${base()}/rec`, {
+      reconnection: false,
+      forceNew: true,
+      transportOptions: { polling: { extraHeaders: { authorization: `Bearer ${token}` } } },
+    });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('connect_error', reject);
+    });
+    await until(() => client.io.engine.transport.name === 'websocket');
+    expect(await client.timeout(2000).emitWithAck('whoami', {})).toEqual({ sub: 'browser' });
+    expect(client.connected).toBe(true);
+  });
+
   describe('connection state recovery (skipMiddlewares: false)', () => {
     /** A victim that was in its room, lost its transport, and missed a packet meanwhile. */
     async function victimAway(): Promise<{ pid: string; offset: string }> {
@@ -171,6 +188,20 @@ describe('Socket.IO sessions belong to whoever opened them', () => {
         '44/rec,{"message":"Session belongs to another user","data":{"status":403,"message":"Session belongs to another user"}}',
       ]);
       expect(seen.connected.filter(({ sub }) => sub === 'mallory')).toEqual([]);
+    });
+
+    test('a recovered, connected client’s pid presented by someone else takes nothing from it: a fresh session, then the refusal', async () => {
+      const session = await victimAway();
+      const victimFrames = await recoverAs({ ...session, token: sign({ sub: 'victim' }) }); // the victim is back, live
+      const sid = JSON.parse(victimFrames.find((frame) => frame.startsWith('40/rec,'))!.slice('40/rec,'.length)).sid as string;
+      const gateway = app.app.get(RecoveryGateway);
+      await until(() => gateway.server.sockets.has(sid));
+      // The adapter still holds the stored session: someone else presents its pid while the victim is connected.
+      expect(await recoverAs(session)).toEqual([
+        '44/rec,{"message":"Authentication required","data":{"status":401,"message":"Authentication required"}}',
+      ]);
+      expect(gateway.server.sockets.has(sid)).toBe(true);
+      expect(gateway.server.adapter.rooms.get('user:victim')?.has(sid)).toBe(true);
     });
 
     test('the same user recovers: missed packets, then the connect, recovered: true', async () => {

@@ -568,6 +568,36 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       }
     });
 
+    test('a strategy slower than handshakeTimeoutMs holds its place until it ends; its late 401 counts', async () => {
+      let runs = 0;
+      let finished = 0;
+      const built = transportApp(transport, {
+        failedHandshakes: { limit: 2 },
+        handshakeTimeoutMs: 100,
+        resolveUser: async () => {
+          runs += 1;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          finished += 1;
+          return null;
+        },
+      });
+      const limited = await startApp(built.module, { adapter: transport.adapter });
+      try {
+        const first = await Promise.all(
+          Array.from({ length: 4 }, (_, index) => transport.refusal(limited.port, '/chat', { token: sign({ sub: `slow-${index}` }) })),
+        );
+        expect(first.map(({ status }) => status).sort()).toEqual([429, 429, 503, 503]);
+        // The two 503s came at the deadline; their strategies still run and still count.
+        expect((await transport.refusal(limited.port, '/chat', { token: sign({ sub: 'slow-4' }) })).status).toBe(429);
+        await until(() => finished === 2);
+        expect(runs).toBe(2);
+        expect(await transport.refusal(limited.port, '/chat', { token: sign({ sub: 'slow-5' }) })).toMatchObject({ status: 429, retryAfter: 60 });
+      } finally {
+        limited.logger.lines.length = 0;
+        await limited.close();
+      }
+    });
+
     async function withLimitedApp(use: (port: number) => Promise<void>): Promise<void> {
       const built = transportApp(transport, { failedHandshakes: { limit: 2 } });
       const limited = await startApp(built.module, { adapter: transport.adapter });
