@@ -32,6 +32,7 @@ const INVALID_TOKEN = new AuthFailure('Invalid token');
 const NOT_AN_OBJECT = new AuthFailure('Token payload is not a JSON object');
 const NO_EXP = new AuthFailure('Token has no exp claim');
 const SUB_NOT_A_STRING = new AuthFailure('Token sub is not a non-empty string');
+const JTI_NOT_A_STRING = new AuthFailure('Token jti is not a non-empty string');
 
 /** The JOSE header of a token, as far as the strategy reads it before verifying. */
 interface JoseHeader {
@@ -189,9 +190,13 @@ export class JwtStrategy {
       return NO_EXP;
     }
     // RFC 7519 §4.1.2: a string. String({}) would make every such token the same user.
-    const { sub } = claims as Partial<JwtClaims>;
+    const { sub, jti } = claims as Partial<JwtClaims>;
     if (sub !== undefined && (typeof sub !== 'string' || sub === '')) {
       return SUB_NOT_A_STRING;
+    }
+    // RFC 7519 §4.1.7: a string too. A numeric jti could never be revoked (revokeToken takes the string).
+    if (jti !== undefined && (typeof jti !== 'string' || jti === '')) {
+      return JTI_NOT_A_STRING;
     }
     this.verified.set(token, claims as JwtClaims);
     return claims as JwtClaims;

@@ -51,6 +51,14 @@ describe('tokens jsonwebtoken would take', () => {
     expect(await answer(app.port, sign({ sub }))).toEqual({ status: 401, message: 'Token sub is not a non-empty string' });
   });
 
+  test.each([
+    ['a number', 12345],
+    ['an empty string', ''],
+    ['an object', { id: 'token-1' }],
+  ])('a jti that is %s is refused with 401 (it could never be revoked)', async (_case, jti) => {
+    expect(await answer(app.port, sign({ sub: 'alice', jti }))).toEqual({ status: 401, message: 'Token jti is not a non-empty string' });
+  });
+
   test('two Authorization headers are ambiguous: 400, whichever comes first', async () => {
     const response = await rawUpgrade(app.port, '/chat', { Authorization: `Bearer ${sign()}`, authorization: 'Bearer forged' });
     expect(response.status).toBe(400);
