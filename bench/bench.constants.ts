@@ -19,6 +19,8 @@ export const SERVERS = {
   k: '(b) with failedHandshakes (trustProxy: the flood comes from one address)',
   l: "@WsAuthGateway, built-in 'jwt', RS256 with a static publicKey",
   m: "@WsAuthGateway, built-in 'jwt', RS256 from a jwksUri (keys cached)",
+  n: '(b) with one handshake guard (a roles guard reading @Roles() with Reflector)',
+  o: "(b) under the Nest docs' global AuthGuard (APP_GUARD, with isWsAuthClient)",
 } as const;
 
 export type ServerName = keyof typeof SERVERS;
@@ -39,6 +41,8 @@ export const TRANSPORT_OF: Record<ServerName, BenchTransport> = {
   k: 'ws',
   l: 'ws',
   m: 'ws',
+  n: 'ws',
+  o: 'ws',
 };
 /**
  * The cluster servers are compared with the same gateway without cluster: (g) with (b), (i) with (h);
@@ -58,9 +62,11 @@ export const BASELINE_OF: Record<ServerName, ServerName> = {
   k: 'b',
   l: 'a',
   m: 'l',
+  n: 'b',
+  o: 'b',
 };
 /** Servers measured on handshakes only (the cluster, events and key sources cost nothing on the message path). */
-export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j', 'k', 'l', 'm']);
+export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j', 'k', 'l', 'm', 'n']);
 /** Servers under the forged-token flood: the ws ones, and (k) with the failed-handshake limit. */
 export const FLOODED: ReadonlySet<ServerName> = new Set(['a', 'b', 'c', 'd', 'k']);
 /** Servers whose tokens are RS256 (signed with RSA_KEYS.privateKey). */
@@ -85,7 +91,7 @@ export function rsaToken(privateKeyPem: string, sub = 'bench-user', seconds = 36
 }
 
 export function validToken(sub = 'bench-user', seconds = 3600): string {
-  return jwt.sign({ sub }, BENCH_SECRET, { algorithm: 'HS256', expiresIn: seconds });
+  return jwt.sign({ sub, roles: ['member'] }, BENCH_SECRET, { algorithm: 'HS256', expiresIn: seconds });
 }
 
 /**

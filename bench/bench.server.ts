@@ -5,14 +5,14 @@
  * `memory` requests (after a full GC) until told to stop.
  */
 import 'reflect-metadata';
-import { type INestApplication, Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { PassportStrategy } from '@nestjs/passport';
+import { type CanActivate, type ExecutionContext, type INestApplication, Injectable, Module, SetMetadata } from '@nestjs/common';
+import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import jwt from 'jsonwebtoken';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { WsAuthConnections, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
+import { isWsAuthClient, WsAuthConnections, WsAuthGateway, WsAuthModule } from 'nest-ws-auth';
 import { WsAuthAdapter } from 'nest-ws-auth/ws';
 import { WsAuthIoAdapter } from 'nest-ws-auth/socket.io';
 import { createPublicKey, createSecretKey } from 'node:crypto';
@@ -94,6 +94,53 @@ class EventsGateway extends EchoHandlers {}
   providers: [EventsGateway],
 })
 class EventsWithoutListenerModule {}
+
+/** (n) (b) with one handshake guard: a roles guard as apps write it, reading @Roles() on the gateway with Reflector. */
+const Roles = (...roles: string[]) => SetMetadata('roles', roles);
+
+@Injectable()
+class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<string[] | undefined>('roles', [context.getHandler(), context.getClass()]);
+    const user = context.switchToHttp().getRequest<{ user?: { roles?: string[] } }>().user;
+    return !roles || roles.some((role) => user?.roles?.includes(role) === true);
+  }
+}
+
+@WsAuthGateway({ path: ECHO_PATH, auth: { guards: [RolesGuard] } })
+@Roles('member')
+class HandshakeGuardGateway extends EchoHandlers {}
+
+@Module({
+  imports: [WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] } })],
+  providers: [HandshakeGuardGateway],
+})
+class HandshakeGuardModule {}
+
+/** (o) (b) under the Nest docs' global AuthGuard('jwt') honouring @Public(), with the one line for nest-ws-auth. */
+@Injectable()
+class GlobalJwtAuthGuard extends AuthGuard('hand-written-jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    if (isWsAuthClient(context)) return true;
+    const isPublic = this.reflector.getAllAndOverride<boolean>('isPublic', [context.getHandler(), context.getClass()]);
+    return isPublic ? true : super.canActivate(context);
+  }
+}
+
+@WsAuthGateway({ path: ECHO_PATH })
+class GloballyGuardedGateway extends EchoHandlers {}
+
+@Module({
+  imports: [WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] } })],
+  providers: [GloballyGuardedGateway, HandWrittenJwtStrategy, { provide: APP_GUARD, useClass: GlobalJwtAuthGuard }],
+})
+class GlobalGuardModule {}
 
 /** (g)-(i): (b) with the cluster link and/or the per-user limit; Redis on the unix socket run.ts started. */
 function clusteredModule(cluster: boolean, limit: boolean, prefix = `bench-${process.pid}:`): object {
@@ -198,6 +245,8 @@ const variants: Record<ServerName, () => Promise<Server>> = {
   l: async () => nestServer(await rsaModule(false), (app) => new WsAuthAdapter(app)),
   m: async () => nestServer(await rsaModule(true), (app) => new WsAuthAdapter(app)),
   j: () => nestServer(EventsWithoutListenerModule, (app) => new WsAuthAdapter(app)),
+  n: () => nestServer(HandshakeGuardModule, (app) => new WsAuthAdapter(app)),
+  o: () => nestServer(GlobalGuardModule, (app) => new WsAuthAdapter(app)),
 };
 
 const name = process.argv[2] as ServerName | 'node';

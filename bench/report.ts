@@ -182,6 +182,8 @@ export function renderChart(results: BenchResults): string {
     k: '#b2ddff',
     l: '#fdb022',
     m: '#dc6803',
+    n: '#6172f3',
+    o: '#ee46bc',
   };
   const relative = (name: ServerName, key: 'handshakesPerSecond' | 'echoPerSecond') =>
     ratio(results.medians[name][key], results.medians[BASELINE_OF[name]][key]);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { measureRevocationList, measurePropagation, type ClusterFigures } from './cluster.bench.js';
 import {
+  BASELINE_OF,
   FLOODED,
   HANDSHAKES_ONLY,
   invalidToken,
@@ -120,7 +121,11 @@ async function load<T>(task: LoadTask): Promise<T> {
   return result;
 }
 
-const names = Object.keys(SERVERS) as ServerName[];
+/** --servers a,b,n: some servers only (each with the baseline it is compared with); nothing is written. */
+const chosen = option('--servers')?.split(',') as ServerName[] | undefined;
+const names = (Object.keys(SERVERS) as ServerName[]).filter(
+  (name) => !chosen || chosen.includes(name) || chosen.some((other) => BASELINE_OF[other] === name),
+);
 /** Lets a server finish closing connections (and collect them) before the next measurement. */
 const settle = (ms = 1000) => new Promise((resolve) => setTimeout(resolve, ms));
 const servers = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await startServer(name)] as const))) as Record<
@@ -150,7 +155,7 @@ const flooded = (name: ServerName) => FLOODED.has(name);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 log(`nest-ws-auth benchmark: ${quick ? 'quick' : 'full'}, ${plan.rounds} round(s), ${cpus().length} CPUs${pin ? ', pinned' : ''}`);
 
-if (only) {
+if (only || chosen) {
   // A partial run is for profiling: print what was measured, write nothing.
   process.on('exit', () => log('(--only: partial run, no results written)'));
 }
@@ -269,7 +274,23 @@ if (measuring('cluster')) {
 loader.kill();
 await redis.stop();
 
-if (only) {
+if (only || chosen) {
+  // Medians over the rounds, and each server's ratio to the server it is compared with.
+  const mid = (values: number[]) => {
+    const sorted = values.filter(Number.isFinite).sort((x, y) => x - y);
+    return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  };
+  const of = (name: ServerName, read: (sample: Partial<Sample>) => number | undefined) => mid(samples[name].map((sample) => read(sample) ?? NaN));
+  for (const name of names) {
+    const base = BASELINE_OF[name];
+    const ratio = (read: (sample: Partial<Sample>) => number | undefined) =>
+      base === name || !names.includes(base) ? '' : ` (${(of(name, read) / of(base, read)).toFixed(2)}× ${base})`;
+    log(
+      `median ${name}: ${of(name, (x) => x.handshakes?.perSecond).toFixed(0)} handshakes/s${ratio((x) => x.handshakes?.perSecond)}, ` +
+        `${of(name, (x) => x.handshakeCpuMicros).toFixed(0)} µs CPU each; ${of(name, (x) => x.echoPerSecond).toFixed(0)} echo/s${ratio((x) => x.echoPerSecond)}; ` +
+        `${of(name, (x) => x.heapPerConnection).toFixed(0)} heap B/idle connection`,
+    );
+  }
   process.exit(0);
 }
 

@@ -3,16 +3,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'socket.io';
 import { clientAddress } from '../core/failed-handshakes.limiter.js';
 
-/** What an Engine.IO session is bound to: taken from the request that opened it. */
-interface SessionOwner {
-  readonly address: string;
-  /** The `Authorization` header of the opening request, when it had one (Node clients resend it every time). */
-  readonly authorization: Buffer | undefined;
-}
+/**
+ * What an Engine.IO session is bound to, taken from the request that opened it: its address, and the
+ * `Authorization` header if it had one (clients resend their `extraHeaders` with every polling request).
+ * Most sessions have no header: their owner is the address string alone.
+ */
+type SessionOwner = string | { readonly address: string; readonly authorization: Buffer };
+
+const addressOf = (owner: SessionOwner): string => (typeof owner === 'string' ? owner : owner.address);
 
 /** An Engine.IO request as its middlewares see it: the query is parsed already. */
 type EngineRequest = IncomingMessage & { _query?: Record<string, string | undefined> };
-type EngineSocket = { id: string; request: IncomingMessage; close(): void; once(event: 'close', listener: () => void): void };
+type EngineSocket = { id: string; request: IncomingMessage; close(): void };
 type EngineMiddleware = (request: EngineRequest, response: ServerResponse, next: (error?: Error) => void) => void;
 
 const bound = new WeakSet<object>();
@@ -30,8 +32,8 @@ const STOLEN = new Error('nest-ws-auth: this Engine.IO session belongs to anothe
  * closed: a leaked `sid` is spent, its owner reconnects and authenticates anew.
  * Nothing of the session reaches the other client.
  *
- * Cost: one Map look-up and one address parse per Engine.IO HTTP request after
- * the first (none per message on an open websocket).
+ * Cost: one look-up and one address parse per Engine.IO HTTP request after the
+ * first, none per message on an open websocket; an address string per session.
  */
 export function bindEngineSessions(server: Server, trustedProxies: number): void {
   const engine = server.engine as unknown as {
@@ -43,41 +45,33 @@ export function bindEngineSessions(server: Server, trustedProxies: number): void
     return;
   }
   bound.add(engine);
-  const owners = new Map<string, SessionOwner>();
+  // Kept on the engine's own socket objects (weakly): nothing to clean up when a session ends.
+  const owners = new WeakMap<EngineSocket, SessionOwner>();
   const ownerOf = (request: IncomingMessage): SessionOwner => {
     const authorization = request.headers.authorization;
-    return {
-      address: clientAddress(request, request.socket?.remoteAddress, trustedProxies),
-      authorization: authorization === undefined ? undefined : Buffer.from(authorization),
-    };
+    const address = clientAddress(request, request.socket?.remoteAddress, trustedProxies);
+    return authorization === undefined ? address : { address, authorization: Buffer.from(authorization) };
   };
-  engine.on('connection', (socket) => {
-    owners.set(socket.id, ownerOf(socket.request));
-    socket.once('close', () => owners.delete(socket.id));
-  });
+  engine.on('connection', (socket) => owners.set(socket, ownerOf(socket.request)));
   // Engine.IO runs its middlewares on every HTTP request, before it looks the sid up.
   engine.use((request, _response, next) => {
     const sid = request._query?.sid;
-    const owner = sid === undefined ? undefined : owners.get(sid);
+    const session = sid === undefined ? undefined : engine.clients[sid];
+    const owner = session === undefined ? undefined : owners.get(session);
     if (owner === undefined || sameOwner(owner, ownerOf(request), request._query?.transport === 'polling')) {
       return next();
     }
-    owners.delete(sid!);
-    engine.clients[sid!]?.close();
+    session!.close();
     next(STOLEN);
   });
 }
 
-/**
- * The address always; the `Authorization` header on polling requests only: browsers send a client's
- * `extraHeaders` with polling requests but cannot with the websocket upgrade.
- */
 function sameOwner(owner: SessionOwner, candidate: SessionOwner, polling: boolean): boolean {
-  if (owner.address !== candidate.address) {
+  if (addressOf(owner) !== addressOf(candidate)) {
     return false;
   }
-  const expected = owner.authorization;
-  const given = candidate.authorization;
+  const expected = typeof owner === 'string' ? undefined : owner.authorization;
+  const given = typeof candidate === 'string' ? undefined : candidate.authorization;
   if (expected === undefined || !polling) {
     return true;
   }

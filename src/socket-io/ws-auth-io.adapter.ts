@@ -128,9 +128,13 @@ export class WsAuthIoAdapter extends IoAdapter {
     if (this.guardedNamespaces.has(socket.nsp as unknown as Namespace)) {
       // The library owns the refresh event (see onAuthenticatedConnection): a gateway
       // handler of the same name is never bound, whatever order Nest built the list in.
-      handlers = handlers
-        .filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT)
-        .map((handler) => ({ ...handler, callback: answeringAckOnException(socket as unknown as Socket, handler.callback) }));
+      // Nest builds these handler objects for this socket alone: each callback is wrapped in place.
+      if (handlers.some(({ message }) => message === WS_AUTH_REFRESH_EVENT)) {
+        handlers = handlers.filter(({ message }) => message !== WS_AUTH_REFRESH_EVENT);
+      }
+      for (const handler of handlers) {
+        handler.callback = answeringAckOnException(socket as unknown as Socket, handler.callback);
+      }
     }
     super.bindMessageHandlers(socket, handlers, transform);
   }
