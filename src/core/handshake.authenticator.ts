@@ -330,7 +330,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     const failed = (error: unknown): Verdict => this.serverError(policy, 'a handshake guard failed', error, handshake, credentials);
     let verdict;
     try {
-      verdict = policy.guards(handshake.request, handshake.remoteAddress, user);
+      verdict = policy.guards(handshake.request, handshake.remoteAddress, user, handshake.transport === 'socket.io');
     } catch (error) {
       return failed(error);
     }

@@ -22,6 +22,8 @@ export type GuardCheck = (
   request: IncomingMessage,
   remoteAddress: string | undefined,
   user: unknown,
+  /** Whether other handshakes share `request` (Socket.IO's namespaces of one connection). */
+  shared: boolean,
 ) => MaybePromise<GuardVerdict>;
 
 /** Where the core gets a gateway's guard check (provided under HANDSHAKE_GUARDS). */

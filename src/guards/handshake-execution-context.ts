@@ -69,8 +69,8 @@ function cannot(method: string): never {
 
 /**
  * The `ExecutionContext` of a guard run at a handshake: `getType()` is
- * `'http'`; `switchToHttp().getRequest()` is a view of the upgrade request of
- * its own (`headers`, `url` and the rest through its prototype; `ip`, and `user` as the strategies set it); `getResponse()` a
+ * `'http'`; `switchToHttp().getRequest()` is the upgrade request (on Socket.IO,
+ * whose namespaces share one, a view of it per handshake), with `ip`, and `user` as the strategies set it; `getResponse()` a
  * `HandshakeResponse`; `getClass()` the gateway; `getHandler()` the gateway's
  * `handleConnection` if it has one, else a stand-in named `handshake`, so
  * `Reflector` finds metadata put on the gateway class (or on handleConnection).
