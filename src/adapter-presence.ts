@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
 
 /** HTTP adapters of apps for which a WsAuth adapter was created. */

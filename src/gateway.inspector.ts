@@ -1,6 +1,6 @@
 import { MetadataScanner } from '@nestjs/core';
 import { GATEWAY_METADATA, MESSAGE_METADATA, PARAM_ARGS_METADATA } from '@nestjs/websockets/constants.js';
-import { WS_AUTH_REFRESH_EVENT } from './ws-auth.constants.js';
+import { WS_AUTH_REFRESH_EVENT } from './core/ws-auth.constants.js';
 import { WS_ROLES_METADATA } from './ws-auth.internal-constants.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
 import { wsUserFactory } from './ws-user.decorator.js';

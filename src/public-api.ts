@@ -6,8 +6,8 @@ export {
   WS_AUTH_REFRESH_EVENT,
   WS_AUTH_REFRESHED_EVENT,
   WsAuthCloseCode,
-} from './ws-auth.constants.js';
-export { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+} from './core/ws-auth.constants.js';
+export { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 export { WsAuthGateway, type WsAuthGatewayMetadata } from './ws-auth-gateway.decorator.js';
 export { WsAuthModule } from './ws-auth.module.js';
 export { InjectWsAuthOptions, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';

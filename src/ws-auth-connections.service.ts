@@ -4,7 +4,7 @@ import type { ClusterLink } from './core/cluster.link.js';
 import type { ConnectionRegistry } from './core/connection.registry.js';
 import { RevocationService } from './core/revocation.service.js';
 import { assertId } from './core/ids.js';
-import { WsAuthCloseCode } from './ws-auth.constants.js';
+import { WsAuthCloseCode } from './core/ws-auth.constants.js';
 import { CLUSTER_LINK, CONNECTION_REGISTRY, MAX_CLOSE_REASON_BYTES } from './ws-auth.internal-constants.js';
 
 /** Options of `disconnectUser`. */

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import type { WsAuthTransportName } from './core/core.interfaces.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import { WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';
 
 /** The transport a connection uses. */
-export type WsAuthTransportName = 'ws' | 'socket.io';
+export type { WsAuthTransportName };
 
 /** `ws-auth.connected`: a client passed the handshake and its connection opened. */
 export interface WsAuthConnectedEvent {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { type GatewayMetadata, WebSocketGateway } from '@nestjs/websockets';
 import { GATEWAY_OPTIONS } from '@nestjs/websockets/constants.js';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import { WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
 import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
 

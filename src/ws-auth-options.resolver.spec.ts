@@ -1,6 +1,6 @@
 import { describe, expect, jest, test } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
 import { resolveWsAuthOptions } from './ws-auth-options.resolver.js';
 

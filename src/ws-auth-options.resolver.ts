@@ -3,7 +3,8 @@ import { type JwtSettings, positiveInteger, resolveJwtOptions } from './strategi
 import type { FailedHandshakesSettings } from './core/failed-handshakes.limiter.js';
 import { OriginAllowList } from './core/origin-allow-list.js';
 import { isRoleList } from './core/roles.js';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { assertOriginChecked, type CoreSettings, strategyList } from './core/core.settings.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import { MAX_TIMER_DELAY_MS } from './ws-auth.internal-constants.js';
 import type {
   WsAuthGuard,
@@ -16,7 +17,7 @@ import type {
 } from './ws-auth-module-options.interface.js';
 
 /** `WsAuthModuleOptions`, validated, with every default applied. */
-export interface WsAuthSettings {
+export interface WsAuthSettings extends CoreSettings {
   readonly strategies: readonly string[];
   /** Guards of every guarded gateway, validated (classes or instances with canActivate). */
   readonly guards: readonly WsAuthGuard[];
@@ -56,6 +57,8 @@ export interface ClusterSettings {
   readonly prefix: string;
   readonly leaseTtlMs: number;
 }
+
+export { assertOriginChecked, strategyList };
 
 export const DEFAULT_STRATEGIES: readonly string[] = ['jwt'];
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -100,7 +103,6 @@ export function resolveWsAuthOptions(options: WsAuthModuleOptions): WsAuthSettin
   return settings;
 }
 
-/** Validates a list of strategy names: the module's or one gateway's. */
 /**
  * `guards` / `auth.guards`: `CanActivate` classes or instances. A class is checked
  * for a `canActivate` method on its prototype; whether DI can build it is known
@@ -123,35 +125,6 @@ export function guardList(guards: unknown, option: string): readonly WsAuthGuard
     }
   }
   return [...guards] as WsAuthGuard[];
-}
-
-export function strategyList(strategies: unknown, option: string): readonly string[] {
-  if (
-    !Array.isArray(strategies) ||
-    !strategies.every((name) => typeof name === 'string' && name !== '')
-  ) {
-    throw new WsAuthConfigurationError(
-      `${option} must be an array of strategy names, e.g. ['jwt'] ([] lets guards alone authenticate).`,
-    );
-  }
-  if (new Set(strategies).size !== strategies.length) {
-    throw new WsAuthConfigurationError(`${option} names a strategy twice: ${strategies.join(', ')}. List each once.`);
-  }
-  return Object.freeze([...strategies]);
-}
-
-/**
- * Browsers attach cookies to a cross-site WebSocket handshake, so a cookie that
- * authenticates opens the door to Cross-Site WebSocket Hijacking unless the
- * origin is checked.
- */
-export function assertOriginChecked(settings: WsAuthSettings, what: string): void {
-  if (!settings.origins && !settings.allowAnyOrigin) {
-    throw new WsAuthConfigurationError(
-      `${what} authenticates by cookie, which any website can make a browser send (Cross-Site WebSocket Hijacking). ` +
-        `Set allowedOrigins: ['https://your.app'] (or, if a proxy checks Origin for you, allowAnyOrigin: true).`,
-    );
-  }
 }
 
 function defaultUserId(user: unknown): string {

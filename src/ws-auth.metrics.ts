@@ -1,9 +1,10 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import type { CloseCause } from './core/core.interfaces.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import type { MetricsSettings } from './ws-auth-options.resolver.js';
 
 /** Why a tracked connection closed, as `ws_auth_closes_total{reason}` counts it. */
-export type CloseCause = 'expired' | 'revoked' | 'refresh_refused' | 'client';
+export type { CloseCause };
 
 /** `ws_auth_handshakes_total{outcome}`: `accepted`, or the refusal by its status. */
 const OUTCOMES: Readonly<Record<number, string>> = {

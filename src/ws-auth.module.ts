@@ -2,22 +2,24 @@ import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { SessionStrategy } from './strategies/session.strategy.js';
+import { PassportStrategyRegistry } from './strategies/strategy.registry.js';
 import { InMemoryConnectionRegistry } from './core/connection.registry.js';
 import { FailedHandshakesLimiter } from './core/failed-handshakes.limiter.js';
 import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
 import { TokenRefresher } from './core/token.refresher.js';
 import { HandshakeGuards } from './guards/handshake-guards.js';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import {
   AUTH_OBSERVER,
   CLUSTER_LINK,
   CONNECTION_REGISTRY,
   HANDSHAKE_GUARDS,
+  STRATEGY_REGISTRY,
   WS_AUTH_CLOCK,
   WS_AUTH_METRICS,
   WS_AUTH_SETTINGS,
 } from './ws-auth.internal-constants.js';
-import { AuthObserver } from './core/auth.observer.js';
+import { WsAuthObserver } from './ws-auth.observer.js';
 import { SwappableClock } from './core/clock.js';
 import { WsAuthEvents } from './ws-auth-events.service.js';
 import { WsAuthMetrics } from './ws-auth.metrics.js';
@@ -67,12 +69,17 @@ import { WsRolesGuard } from './ws-roles.guard.js';
       provide: AUTH_OBSERVER,
       inject: [WS_AUTH_SETTINGS, WsAuthEvents, WS_AUTH_METRICS],
       useFactory: (settings: WsAuthSettings, events: WsAuthEvents, metrics: WsAuthMetrics | null) =>
-        settings.events || metrics ? new AuthObserver(settings.events ? events : null, metrics, settings.trustedProxies) : null,
+        settings.events || metrics ? new WsAuthObserver(settings.events ? events : null, metrics, settings.trustedProxies) : null,
     },
     {
       provide: SessionStrategy,
       inject: [WS_AUTH_SETTINGS],
       useFactory: ({ session }: WsAuthSettings) => (session ? new SessionStrategy(session) : null),
+    },
+    {
+      provide: STRATEGY_REGISTRY,
+      inject: [JwtStrategy, SessionStrategy],
+      useFactory: (jwt: JwtStrategy | null, session: SessionStrategy | null) => new PassportStrategyRegistry(jwt, session),
     },
     {
       provide: CLUSTER_LINK,

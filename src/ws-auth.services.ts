@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { ConnectionRegistry } from './core/connection.registry.js';
 import { HandshakeAuthenticator } from './core/handshake.authenticator.js';
 import { TokenRefresher } from './core/token.refresher.js';
-import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
 import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ClusterEvent, ClusterLink } from '../core/cluster.link.js';
 import type { Reservation } from '../core/handshake.interfaces.js';
-import { loggable } from '../ws-auth.exceptions.js';
+import { loggable } from '../core/ws-auth.exceptions.js';
 import type { ClusterSettings } from '../ws-auth-options.resolver.js';
 import { duplicateConnection, type RedisConnection } from './redis-connection.js';
 import { MERGE_USER_REVOCATION, REFRESH_LEASES, RESERVE_LEASE, REVOKE_TOKEN } from './redis.scripts.js';

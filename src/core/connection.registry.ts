@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { WsAuthCloseCode } from '../ws-auth.constants.js';
+import { WsAuthCloseCode } from './ws-auth.constants.js';
 import { markAccepted } from './accepted-clients.js';
-import { AUTH_OBSERVER, CLUSTER_LINK, WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
-import type { CloseCause } from '../ws-auth.metrics.js';
-import type { AuthObserver } from './auth.observer.js';
+import { AUTH_OBSERVER, CLUSTER_LINK, WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from './core.constants.js';
+import type { AuthObserver, CloseCause } from './core.interfaces.js';
 import type { SwappableClock } from './clock.js';
-import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
+import type { CoreSettings } from './core.settings.js';
 import type { ClusterLink } from './cluster.link.js';
 import { ExpiryScheduler } from './expiry.scheduler.js';
 import type { AcceptedHandshake, GatewayPolicy, HandshakeLink, HandshakeStart, Reservation } from './handshake.interfaces.js';
@@ -104,7 +103,7 @@ export class InMemoryConnectionRegistry implements ConnectionRegistry, OnModuleD
   private readonly onGone: (this: object) => void;
 
   constructor(
-    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
+    @Inject(WS_AUTH_SETTINGS) private readonly settings: CoreSettings,
     @Inject(CLUSTER_LINK) private readonly cluster: ClusterLink | null,
     @Optional() @Inject(WS_AUTH_CLOCK) clock?: SwappableClock,
     @Optional() @Inject(AUTH_OBSERVER) private readonly observer: AuthObserver | null = null,

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import { isTokenProtocol, readCredentials } from './credentials.extractor.js';
-import { HandshakeRejection } from '../ws-auth.exceptions.js';
+import { HandshakeRejection } from './ws-auth.exceptions.js';
 
 function upgrade(url: string, headers: Record<string, string> = {}): IncomingMessage {
   return { url, headers } as unknown as IncomingMessage;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { WS_AUTH_PROTOCOL_PREFIX } from '../ws-auth.constants.js';
-import { HandshakeRejection } from '../ws-auth.exceptions.js';
+import { WS_AUTH_PROTOCOL_PREFIX } from './ws-auth.constants.js';
+import { HandshakeRejection } from './ws-auth.exceptions.js';
 
 /** Where a client put its token. */
 export type TokenSource = 'header' | 'protocol' | 'query' | 'cookie' | 'auth';

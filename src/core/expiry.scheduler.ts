@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS } from '../ws-auth.internal-constants.js';
+import { MAX_TIMER_DELAY_MS } from './core.constants.js';
 import { type Clock, type ClockTimer, systemClock } from './clock.js';
 
 /** An item the scheduler files by its deadline second; the scheduler owns `deadline`. */

@@ -1,22 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
-import passport, { type Strategy } from 'passport';
 import { type Credentials, readCredentials } from './credentials.extractor.js';
 import { clientAddress, FailedHandshakesLimiter } from './failed-handshakes.limiter.js';
 import { LogThrottle } from './log-throttle.js';
 import { HandshakeDeadlines } from './handshake-deadlines.js';
 import { isPromiseLike, type MaybePromise, settle } from './maybe-promise.js';
-import { JwtStrategy } from '../strategies/jwt.strategy.js';
-import { SessionStrategy } from '../strategies/session.strategy.js';
-import {
-  type Authenticate,
-  AuthFailure,
-  runPassportStrategy,
-  type StrategyOutcome,
-} from '../strategies/passport-strategy.runner.js';
-import { HandshakeRejection, loggable, ServiceUnavailableError, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
-import { AUTH_OBSERVER, CONNECTION_REGISTRY, HANDSHAKE_GUARDS, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
-import type { AuthObserver } from './auth.observer.js';
+import { AuthFailure, type StrategyOutcome, type StrategyRegistry } from './strategy.contract.js';
+import { HandshakeRejection, loggable, ServiceUnavailableError, WsAuthConfigurationError } from './ws-auth.exceptions.js';
+import { AUTH_OBSERVER, CONNECTION_REGISTRY, HANDSHAKE_GUARDS, STRATEGY_REGISTRY, WS_AUTH_SETTINGS } from './core.constants.js';
+import type { AuthObserver } from './core.interfaces.js';
 import type { ConnectionRegistry } from './connection.registry.js';
 import type {
   AcceptedHandshake,
@@ -31,17 +23,12 @@ import type {
 import type { IssuedCredential } from './revocation.list.js';
 import { RevocationService } from './revocation.service.js';
 import { performance } from 'node:perf_hooks';
-import type { WsAuthGatewayOptions } from '../ws-auth-module-options.interface.js';
-import { assertOriginChecked, strategyList, type WsAuthSettings } from '../ws-auth-options.resolver.js';
+import { assertOriginChecked, type CoreSettings, type GatewayAuthRules, strategyList } from './core.settings.js';
 import { holdsAnyRole } from './roles.js';
 
 type Outcome = MaybePromise<Verdict>;
 /** A handshake being judged: when it started counts against disconnects that happen meanwhile. */
 type Judged = HandshakeRequest & { readonly startedAt: HandshakeStart };
-
-/** `passport._strategy(name)`: how passport itself looks strategies up; @types/passport leaves it out. */
-const registeredStrategy = (name: string): Strategy | undefined =>
-  (passport as unknown as { _strategy(name: string): Strategy | undefined })._strategy(name);
 
 const ORIGIN_NOT_ALLOWED = new HandshakeRejection(403, 'Origin not allowed');
 const INSUFFICIENT_ROLE = new HandshakeRejection(403, 'Insufficient role');
@@ -58,13 +45,6 @@ const ANONYMOUS: AcceptedHandshake = Object.freeze({ user: null });
 const isFailure = (verdict: Verdict): boolean =>
   verdict instanceof HandshakeRejection && (verdict.status === 401 || verdict.status === 403);
 
-const MISSING_STRATEGY_FIX = (name: string): string =>
-  name === 'jwt'
-    ? `configure the built-in one with WsAuthModule.forRoot({ jwt: { secret, algorithms } }), or provide a PassportStrategy(Strategy, 'jwt')`
-    : name === 'session'
-      ? `pass the app's express-session handler as WsAuthModule.forRoot({ session })`
-      : `provide a class extending PassportStrategy(Strategy, '${name}') in a module of the app`;
-
 /**
  * Decides who may open a connection to a guarded gateway, for any transport:
  * origin, credentials, strategies in order, roles and the per-user limit, all
@@ -75,7 +55,6 @@ const MISSING_STRATEGY_FIX = (name: string): string =>
 export class HandshakeAuthenticator implements OnModuleDestroy {
   private readonly logger = new Logger('WsAuth');
   private readonly served = new Set<Function>();
-  private readonly strategies = new Map<string, Authenticate>();
   private readonly deadlines: HandshakeDeadlines;
   private readonly unauthorizedAnswers = new Map<string, HandshakeRejection>();
   /** The refusals app strategies' HttpExceptions asked for, built once each. */
@@ -88,11 +67,10 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
   private readonly warnings = new LogThrottle((line) => this.logger.warn(line));
 
   constructor(
-    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
+    @Inject(WS_AUTH_SETTINGS) private readonly settings: CoreSettings,
     @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
     private readonly revocations: RevocationService,
-    @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
-    @Inject(SessionStrategy) private readonly session: SessionStrategy | null,
+    @Inject(STRATEGY_REGISTRY) private readonly strategies: StrategyRegistry,
     @Inject(FailedHandshakesLimiter) private readonly limiter: FailedHandshakesLimiter | null,
     @Optional() @Inject(AUTH_OBSERVER) private readonly observer: AuthObserver | null = null,
     @Optional() @Inject(HANDSHAKE_GUARDS) private readonly guards: HandshakeGuardsPort | null = null,
@@ -108,7 +86,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
    * Validates a gateway's `auth` options and strategy names (throws at start-up),
    * and notes that a WsAuth adapter serves the gateway.
    */
-  policyFor(gateway: Function, auth: WsAuthGatewayOptions): GatewayPolicy {
+  policyFor(gateway: Function, auth: GatewayAuthRules): GatewayPolicy {
     const where = `${gateway.name} auth`;
     const names = auth.strategies === undefined ? this.settings.strategies : strategyList(auth.strategies, `${where}.strategies`);
     if (auth.roles !== undefined && (!Array.isArray(auth.roles) || !auth.roles.every((role) => typeof role === 'string'))) {
@@ -131,7 +109,7 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
     this.served.add(gateway);
     return {
       gateway: gateway.name,
-      strategies: names.map((name) => [name, this.strategy(name, gateway.name)] as const),
+      strategies: names.map((name) => [name, this.strategies.strategy(name, gateway.name)] as const),
       optional: auth.optional === true,
       ...(auth.roles?.length && { roles: [...auth.roles] }),
       ...(guards && { guards }),
@@ -394,29 +372,6 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
       }
     }
     return rejection;
-  }
-
-  private strategy(name: string, gateway: string): Authenticate {
-    let authenticate = this.strategies.get(name);
-    if (!authenticate) {
-      authenticate = this.builtIn(name) ?? this.registered(name, gateway);
-      this.strategies.set(name, authenticate);
-    }
-    return authenticate;
-  }
-
-  /** `'jwt'` and `'session'` when their options configure them; otherwise the name is the app's. */
-  private builtIn(name: string): Authenticate | undefined {
-    return name === 'jwt' ? this.jwt?.authenticate : name === 'session' ? this.session?.authenticate : undefined;
-  }
-
-  private registered(name: string, gateway: string): Authenticate {
-    // passport's own 'session' strategy only restores a user for the next middleware: it never decides.
-    const strategy = name === 'session' ? undefined : registeredStrategy(name);
-    if (!strategy) {
-      throw new WsAuthConfigurationError(`${gateway} uses strategy '${name}', which is not registered: ${MISSING_STRATEGY_FIX(name)}.`);
-    }
-    return (request) => runPassportStrategy(strategy, request);
   }
 
   /** Logs a server-side failure without any credential in it, and answers 500. */

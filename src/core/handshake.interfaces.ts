@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { Authenticate } from '../strategies/passport-strategy.runner.js';
-import type { HandshakeRejection } from '../ws-auth.exceptions.js';
+import type { Authenticate } from './strategy.contract.js';
+import type { HandshakeRejection } from './ws-auth.exceptions.js';
 import type { MaybePromise } from './maybe-promise.js';
 import type { IssuedCredential } from './revocation.list.js';
 

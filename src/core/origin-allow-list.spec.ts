@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { OriginAllowList } from './origin-allow-list.js';
-import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 
 describe('OriginAllowList', () => {
   const list = OriginAllowList.parse(['https://app.example.com', 'http://localhost:3000/', 'HTTPS://Admin.Example.com:8443']);

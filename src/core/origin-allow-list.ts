@@ -1,4 +1,4 @@
-import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from './ws-auth.exceptions.js';
 
 /**
  * The browser origins allowed to open a connection (RFC 6454 serialisation,

@@ -1,14 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ConnectionRegistry } from './connection.registry.js';
 import { RevocationService } from './revocation.service.js';
-import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
+import type { CoreSettings } from './core.settings.js';
 
 describe('RevocationService.revokeUser', () => {
   const now = 1_800_000_000_000;
   const service = (clockTolerance: number) => {
     const closed: string[] = [];
     const registry = { disconnectUser: (userId: string) => (closed.push(userId), 0) } as unknown as ConnectionRegistry;
-    const settings = { revocationTtlSeconds: 3600, jwt: { clockTolerance } } as unknown as WsAuthSettings;
+    const settings = { revocationTtlSeconds: 3600, jwt: { clockTolerance } } as unknown as CoreSettings;
     const revocations = new RevocationService(settings, registry, null, { now: () => now } as never);
     return { revocations, closed };
   };

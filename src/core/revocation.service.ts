@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
-import { WsAuthCloseCode } from '../ws-auth.constants.js';
-import { loggable } from '../ws-auth.exceptions.js';
-import { CLUSTER_LINK, CONNECTION_REGISTRY, WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
+import { WsAuthCloseCode } from './ws-auth.constants.js';
+import { loggable } from './ws-auth.exceptions.js';
+import { CLUSTER_LINK, CONNECTION_REGISTRY, WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from './core.constants.js';
 import { type Clock, systemClock } from './clock.js';
-import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
+import type { CoreSettings } from './core.settings.js';
 import type { ClusterEvent, ClusterLink } from './cluster.link.js';
 import type { ConnectionRegistry } from './connection.registry.js';
 import { type IssuedCredential, RevocationList, type UserRevocation } from './revocation.list.js';
@@ -23,7 +23,7 @@ export class RevocationService implements OnModuleInit, OnApplicationShutdown {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
+    @Inject(WS_AUTH_SETTINGS) private readonly settings: CoreSettings,
     @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
     @Inject(CLUSTER_LINK) private readonly cluster: ClusterLink | null,
     @Optional() @Inject(WS_AUTH_CLOCK) private readonly clock: Clock = systemClock,

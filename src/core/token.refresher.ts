@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { JwtStrategy } from '../strategies/jwt.strategy.js';
-import { AuthFailure } from '../strategies/passport-strategy.runner.js';
-import { WsAuthCloseCode } from '../ws-auth.constants.js';
-import { loggable } from '../ws-auth.exceptions.js';
-import { CONNECTION_REGISTRY, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
-import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
+import { AuthFailure, type StrategyRegistry, type TokenVerifier, type VerifiedToken } from './strategy.contract.js';
+import { WsAuthCloseCode } from './ws-auth.constants.js';
+import { loggable } from './ws-auth.exceptions.js';
+import { CONNECTION_REGISTRY, STRATEGY_REGISTRY, WS_AUTH_SETTINGS } from './core.constants.js';
+import type { CoreSettings } from './core.settings.js';
 import type { ConnectionRegistry } from './connection.registry.js';
 import { RevocationService } from './revocation.service.js';
 import { holdsAnyRole } from './roles.js';
@@ -32,13 +31,17 @@ const GONE: RefreshDecision = { kind: 'gone' };
 @Injectable()
 export class TokenRefresher {
   private readonly logger = new Logger('WsAuth');
+  /** The built-in jwt strategy's check, when it is configured. */
+  private readonly jwt: TokenVerifier | null;
 
   constructor(
-    @Inject(WS_AUTH_SETTINGS) private readonly settings: WsAuthSettings,
+    @Inject(WS_AUTH_SETTINGS) private readonly settings: CoreSettings,
     @Inject(CONNECTION_REGISTRY) private readonly registry: ConnectionRegistry,
-    @Inject(JwtStrategy) private readonly jwt: JwtStrategy | null,
+    @Inject(STRATEGY_REGISTRY) strategies: StrategyRegistry,
     private readonly revocations: RevocationService,
-  ) {}
+  ) {
+    this.jwt = strategies.tokenVerifier;
+  }
 
   async refresh(client: object, data: unknown): Promise<RefreshDecision> {
     const token = (data as { token?: unknown } | null | undefined)?.token;
@@ -52,7 +55,7 @@ export class TokenRefresher {
     if (!this.jwt) {
       return refused('auth:refresh needs the built-in jwt strategy (the jwt option of WsAuthModule)');
     }
-    let verdict: Awaited<ReturnType<JwtStrategy['verify']>>;
+    let verdict: VerifiedToken | AuthFailure;
     let refreshedId: string | undefined;
     let entitled = true;
     try {

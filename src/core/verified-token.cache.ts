@@ -1,4 +1,7 @@
-import type { JwtClaims } from '../ws-auth-module-options.interface.js';
+/** What the cache needs of verified claims: when they expire (unix seconds). */
+export interface ExpiringClaims {
+  readonly exp: number;
+}
 
 /**
  * Tokens that passed every check, with their claims, so that a client
@@ -7,8 +10,8 @@ import type { JwtClaims } from '../ws-auth-module-options.interface.js';
  * entry is dropped once its `exp` (+ tolerance) passes. Bounded: the oldest
  * entry makes room.
  */
-export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Readonly<JwtClaims>>();
+export class VerifiedTokenCache<Claims extends ExpiringClaims = ExpiringClaims> {
+  private readonly entries = new Map<string, Readonly<Claims>>();
 
   constructor(
     private readonly capacity: number,
@@ -22,7 +25,7 @@ export class VerifiedTokenCache {
    * defaults to them) of its own, `roles` array included. A copy of plain JSON
    * costs about 0.2 µs; `structuredClone` about 1.9 µs.
    */
-  get(token: string): JwtClaims | undefined {
+  get(token: string): Claims | undefined {
     const claims = this.entries.get(token);
     if (claims === undefined) {
       return undefined;
@@ -35,7 +38,7 @@ export class VerifiedTokenCache {
     return copyJson(claims);
   }
 
-  set(token: string, claims: JwtClaims): void {
+  set(token: string, claims: Claims): void {
     if (this.capacity === 0) {
       return;
     }

@@ -5,7 +5,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { peerAddress } from '../core/failed-handshakes.limiter.js';
 import type { GuardCheck, GuardVerdict, HandshakeGuardsPort } from '../core/handshake.interfaces.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
-import { HandshakeRejection, WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { HandshakeRejection, WsAuthConfigurationError } from '../core/ws-auth.exceptions.js';
 import { WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { WsAuthGuard } from '../ws-auth-module-options.interface.js';
 import { guardList, type WsAuthSettings } from '../ws-auth-options.resolver.js';

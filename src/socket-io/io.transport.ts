@@ -2,7 +2,7 @@ import type { Socket } from 'socket.io';
 import { markClosed } from '../core/closed-clients.js';
 import type { ClientTransport } from '../core/connection.registry.js';
 import { CloseEventLink, type HandshakeLink } from '../core/handshake.interfaces.js';
-import { WS_AUTH_CLOSED_EVENT } from '../ws-auth.constants.js';
+import { WS_AUTH_CLOSED_EVENT } from '../core/ws-auth.constants.js';
 
 /** Socket.IO's `disconnect` event: a socket leaves its namespace. */
 const DISCONNECT = 'disconnect';

@@ -1,8 +1,8 @@
 import { KeyObject } from 'node:crypto';
 import type { createRemoteJWKSet, FetchImplementation, JWSHeaderParameters } from 'jose';
-import { ServiceUnavailableError } from '../ws-auth.exceptions.js';
+import { ServiceUnavailableError } from '../core/ws-auth.exceptions.js';
 import { type JwksSettings, MIN_RSA_BITS } from './jwt-options.resolver.js';
-import { AuthFailure } from './passport-strategy.runner.js';
+import { AuthFailure } from '../core/strategy.contract.js';
 
 /** After a failed fetch, the key set is not fetched again for this long: an issuer that is down is not hammered. */
 const RETRY_AFTER_FAILURE_MS = 1000;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { createSecretKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { resolveJwtOptions } from './jwt-options.resolver.js';
-import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from '../core/ws-auth.exceptions.js';
 import type { WsAuthJwtOptions } from '../ws-auth-module-options.interface.js';
 
 const SECRET_32 = 'x'.repeat(32);

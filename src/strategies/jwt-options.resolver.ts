@@ -1,6 +1,6 @@
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import type { Algorithm, VerifyOptions } from 'jsonwebtoken';
-import { WsAuthConfigurationError } from '../ws-auth.exceptions.js';
+import { WsAuthConfigurationError } from '../core/ws-auth.exceptions.js';
 import type { WsAuthJwtOptions } from '../ws-auth-module-options.interface.js';
 
 /** Where the built-in `jwt` strategy fetches its keys from (`jwt.jwksUri`). */

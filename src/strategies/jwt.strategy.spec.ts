@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { readCredentials } from '../core/credentials.extractor.js';
 import { resolveJwtOptions } from './jwt-options.resolver.js';
 import { JwtStrategy } from './jwt.strategy.js';
-import { AuthFailure } from './passport-strategy.runner.js';
+import { AuthFailure } from '../core/strategy.contract.js';
 
 const SECRET = 'k'.repeat(32);
 const settings = resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'], maxTokenBytes: 512 });

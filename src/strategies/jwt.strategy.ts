@@ -5,19 +5,18 @@ import { Strategy as PassportJwtStrategy } from 'passport-jwt';
 import { JwksKeySource } from './jwks.key-source.js';
 import type { JwtSettings } from './jwt-options.resolver.js';
 import { isPromiseLike, type MaybePromise, settle } from '../core/maybe-promise.js';
-import { type Authenticate, AuthFailure, runPassportStrategy, type StrategyOutcome } from './passport-strategy.runner.js';
+import {
+  type Authenticate,
+  AuthFailure,
+  type StrategyOutcome,
+  type TokenVerifier,
+  type VerifiedToken,
+} from '../core/strategy.contract.js';
+import { runPassportStrategy } from './passport-strategy.runner.js';
 import type { IssuedCredential } from '../core/revocation.list.js';
 import { VerifiedTokenCache } from '../core/verified-token.cache.js';
 import type { JwtClaims, ResolveUser } from '../ws-auth-module-options.interface.js';
 import type { SwappableClock } from '../core/clock.js';
-
-/** A token that passed every check, and the user it belongs to. */
-export interface VerifiedToken {
-  readonly user: unknown;
-  readonly exp: number;
-  /** What revocation checks read: when the token was issued (`iat`, seconds) and its id (`jti`). */
-  readonly credential: IssuedCredential;
-}
 
 /** What passport-jwt is run on: the token of one handshake. */
 interface JwtAttempt {
@@ -51,7 +50,7 @@ interface JoseHeader {
  * test clock swapped in (nest-ws-auth/testing), tokens are verified with
  * jsonwebtoken directly at the clock's time (passport-jwt reads the system's).
  */
-export class JwtStrategy {
+export class JwtStrategy implements TokenVerifier {
   private readonly passportStrategy: PassportJwtStrategy | undefined;
   private readonly keySet: JwksKeySource | undefined;
   private readonly verified: VerifiedTokenCache;
@@ -61,7 +60,7 @@ export class JwtStrategy {
     private readonly resolveUser: ResolveUser | undefined,
     private readonly clock?: SwappableClock,
   ) {
-    this.verified = new VerifiedTokenCache(settings.cacheSize, settings.clockTolerance, clock ? () => clock.now() : Date.now);
+    this.verified = new VerifiedTokenCache<JwtClaims>(settings.cacheSize, settings.clockTolerance, clock ? () => clock.now() : Date.now);
     if (settings.jwks) {
       this.keySet = new JwksKeySource(settings.jwks);
       return;

@@ -1,19 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { Strategy } from 'passport';
-import type { Credentials } from '../core/credentials.extractor.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
-
-/** How one strategy judged one request. */
-export type StrategyOutcome =
-  | { readonly kind: 'success'; readonly user: unknown; readonly info?: unknown }
-  | { readonly kind: 'fail'; readonly challenge?: unknown }
-  | { readonly kind: 'error'; readonly error: unknown };
-
-/**
- * A strategy as the handshake authenticator runs it: synchronous when it needs
- * no I/O. `credentials` were read from the handshake once, for every strategy.
- */
-export type Authenticate = (request: IncomingMessage, credentials: Credentials) => MaybePromise<StrategyOutcome>;
+import type { StrategyOutcome } from '../core/strategy.contract.js';
 
 /** The methods passport adds to the per-request copy of a strategy. */
 interface StrategyAttempt {
@@ -57,15 +44,4 @@ export function runPassportStrategy(strategy: Strategy, request: object): MaybeP
     decide({ kind: 'error', error });
   }
   return outcome ?? new Promise((resolve) => (later = resolve));
-}
-
-/**
- * Why a built-in strategy refused a request: the message of the 401, and whether
- * the client sent credentials at all (an optional gateway lets it in only if not).
- */
-export class AuthFailure {
-  constructor(
-    readonly message: string,
-    readonly presented = true,
-  ) {}
 }

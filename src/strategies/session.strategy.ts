@@ -1,6 +1,6 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import passport from 'passport';
-import { type Authenticate, AuthFailure } from './passport-strategy.runner.js';
+import { type Authenticate, AuthFailure } from '../core/strategy.contract.js';
 import type { SessionMiddleware } from '../ws-auth-module-options.interface.js';
 
 type WithSession = IncomingMessage & { session?: { passport?: { user?: unknown } } };

@@ -1,7 +1,7 @@
 import { AssertionError } from 'node:assert';
 import { inspect } from 'node:util';
 import type { WebSocket } from 'ws';
-import { WS_AUTH_CLOSED_EVENT, WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
+import { WS_AUTH_CLOSED_EVENT, WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../core/ws-auth.constants.js';
 import { matchesPartially } from './partial-match.js';
 
 /** An event the client received: ws `{ event, data }` frames, Socket.IO events (first argument). */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { DynamicModule, INestApplication, LoggerService, LogLevel, Type, WebSocketAdapter } from '@nestjs/common';
 import { DiscoveryService, NestFactory } from '@nestjs/core';
 import type { SwappableClock } from '../core/clock.js';
-import { WS_AUTH_PROTOCOL_PREFIX } from '../ws-auth.constants.js';
+import { WS_AUTH_PROTOCOL_PREFIX } from '../core/ws-auth.constants.js';
 import { WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
 import { gatewayOptionsOf, guardedGatewayOf } from '../ws-auth-gateway.decorator.js';

@@ -2,7 +2,7 @@ import type { MessageMappingProperties, WsResponse } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 import type { ConnectionRegistry } from '../core/connection.registry.js';
 import type { TokenRefresher } from '../core/token.refresher.js';
-import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../ws-auth.constants.js';
+import { WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../core/ws-auth.constants.js';
 
 /**
  * `{"event":"auth:refresh","data":{"token":"..."}}` on a ws connection: the

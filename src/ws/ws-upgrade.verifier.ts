@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HandshakeAuthenticator } from '../core/handshake.authenticator.js';
 import type { AcceptedHandshake, GatewayPolicy, Verdict } from '../core/handshake.interfaces.js';
 import { isPromiseLike } from '../core/maybe-promise.js';
-import { HandshakeRejection } from '../ws-auth.exceptions.js';
+import { HandshakeRejection } from '../core/ws-auth.exceptions.js';
 import { socketLink } from './ws.transport.js';
 
 /** ws's asynchronous `verifyClient`. */

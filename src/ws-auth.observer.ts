@@ -1,16 +1,16 @@
 import type { IncomingMessage } from 'node:http';
-import { HandshakeRejection } from '../ws-auth.exceptions.js';
-import type { WsAuthEvents, WsAuthTransportName } from '../ws-auth-events.service.js';
-import type { CloseCause, WsAuthMetrics } from '../ws-auth.metrics.js';
-import { clientAddress } from './failed-handshakes.limiter.js';
-import type { Verdict } from './handshake.interfaces.js';
+import type { AuthObserver, CloseCause, WsAuthTransportName } from './core/core.interfaces.js';
+import { clientAddress } from './core/failed-handshakes.limiter.js';
+import type { Verdict } from './core/handshake.interfaces.js';
+import { HandshakeRejection } from './core/ws-auth.exceptions.js';
+import type { WsAuthEvents } from './ws-auth-events.service.js';
+import type { WsAuthMetrics } from './ws-auth.metrics.js';
 
 /**
- * Where the core reports what happened, for the `events` and `metrics` options.
- * Absent (null) when both are off, so the core pays one null check. An event is
- * built only when somebody listens for it.
+ * The core's AuthObserver port, for the `events` and `metrics` options: absent
+ * (null) when both are off. An event is built only when somebody listens for it.
  */
-export class AuthObserver {
+export class WsAuthObserver implements AuthObserver {
   constructor(
     private readonly events: WsAuthEvents | null,
     private readonly metrics: WsAuthMetrics | null,
