@@ -31,7 +31,7 @@ export type SessionMiddleware = {
   handle(request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void): void;
 }['handle'];
 
-/** The built-in `jwt` strategy (passport-jwt), configured the RFC 8725 way. */
+/** The built-in `jwt` strategy (jsonwebtoken, the same rules as passport-jwt and more), configured the RFC 8725 way. */
 export interface WsAuthJwtOptions {
   /**
    * HMAC secret for `HS256`/`HS384`/`HS512`: at least as many bytes as the hash

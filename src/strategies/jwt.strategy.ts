@@ -1,10 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
-import { Strategy as PassportJwtStrategy } from 'passport-jwt';
 import { JwksKeySource } from './jwks.key-source.js';
 import type { JwtSettings } from './jwt-options.resolver.js';
-import { isPromiseLike, type MaybePromise, settle } from '../core/maybe-promise.js';
+import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import {
   type Authenticate,
   AuthFailure,
@@ -12,16 +11,10 @@ import {
   type TokenVerifier,
   type VerifiedToken,
 } from '../core/strategy.contract.js';
-import { runPassportStrategy } from './passport-strategy.runner.js';
 import type { IssuedCredential } from '../core/revocation.list.js';
 import { VerifiedTokenCache } from '../core/verified-token.cache.js';
 import type { JwtClaims, ResolveUser } from '../ws-auth-module-options.interface.js';
 import type { SwappableClock } from '../core/clock.js';
-
-/** What passport-jwt is run on: the token of one handshake. */
-interface JwtAttempt {
-  readonly token: string;
-}
 
 const fail = (challenge: AuthFailure): StrategyOutcome => ({ kind: 'fail', challenge });
 const NO_TOKEN = fail(new AuthFailure('Authentication required', false));
@@ -41,19 +34,22 @@ interface JoseHeader {
 }
 
 /**
- * The built-in `jwt` strategy: passport-jwt with a `KeyObject` (or, with
- * `jwksUri`, jsonwebtoken with the key the issuer's key set names), pinned
- * algorithms and the rules jsonwebtoken leaves out (no `crit` extension,
- * object payloads only, `exp` required, `sub` a string), then `resolveUser`.
- * Tokens it verified are remembered (VerifiedTokenCache) until they expire.
- * In-band refreshes go through the same rules. Time is the app's clock: with a
- * test clock swapped in (nest-ws-auth/testing), tokens are verified with
- * jsonwebtoken directly at the clock's time (passport-jwt reads the system's).
+ * The built-in `jwt` strategy: one verify path for the handshake, in-band
+ * refreshes, `jwksUri` and the testing kit's clock — the token is inspected
+ * (a JWS whose header has no `crit` and whose payload is a JSON object), its
+ * key found (the static key, or the one the issuer's key set names), then
+ * jsonwebtoken verifies it with the pinned algorithms at the app's clock, and
+ * the rules jsonwebtoken leaves out (`exp` required, `sub`/`jti` strings)
+ * apply; then `resolveUser`. Tokens it verified are remembered
+ * (VerifiedTokenCache) until they expire.
+ *
+ * It does not go through passport-jwt: that strategy reads the system's time
+ * (so the kit's clock would test another path than production runs) and costs
+ * a per-request strategy copy and closures for what is one function call here.
  */
 export class JwtStrategy implements TokenVerifier {
-  private readonly passportStrategy: PassportJwtStrategy | undefined;
   private readonly keySet: JwksKeySource | undefined;
-  private readonly verified: VerifiedTokenCache;
+  private readonly verified: VerifiedTokenCache<JwtClaims>;
 
   constructor(
     private readonly settings: JwtSettings,
@@ -63,26 +59,7 @@ export class JwtStrategy implements TokenVerifier {
     this.verified = new VerifiedTokenCache<JwtClaims>(settings.cacheSize, settings.clockTolerance, clock ? () => clock.now() : Date.now);
     if (settings.jwks) {
       this.keySet = new JwksKeySource(settings.jwks);
-      return;
     }
-    const { algorithms, issuer, audience } = settings.verifyOptions;
-    this.passportStrategy = new PassportJwtStrategy(
-      {
-        // passport-jwt runs on a JwtAttempt: the token was read from the handshake already.
-        jwtFromRequest: (attempt: unknown) => (attempt as JwtAttempt).token,
-        // jsonwebtoken 9 verifies with a KeyObject; passport-jwt's typings predate that.
-        secretOrKey: settings.key! as unknown as Buffer,
-        algorithms,
-        issuer,
-        audience: audience as string | string[] | undefined,
-        jsonWebTokenOptions: settings.verifyOptions,
-        passReqToCallback: true,
-      },
-      (attempt: JwtAttempt, claims: unknown, done: (error: unknown, user?: unknown, info?: unknown) => void) => {
-        const accepted = this.remember(attempt.token, claims);
-        return accepted instanceof AuthFailure ? done(null, false, accepted) : done(null, accepted);
-      },
-    );
   }
 
   /** Runs at the handshake, under the name `'jwt'`; synchronous unless `resolveUser` is not. */
@@ -90,58 +67,22 @@ export class JwtStrategy implements TokenVerifier {
     if (token === undefined) {
       return NO_TOKEN;
     }
-    if (Buffer.byteLength(token) > this.settings.maxTokenBytes) {
-      return fail(TOKEN_TOO_LARGE);
-    }
-    const cached = this.verified.get(token);
-    if (cached) {
-      return this.userOf(cached, request);
-    }
-    const header = inspect(token);
-    if (header instanceof AuthFailure) {
-      return fail(header);
-    }
-    if (this.keySet) {
-      return this.verifyWithKeySet(token, header).then(
-        (claims) => (claims instanceof AuthFailure ? fail(claims) : this.userOf(claims, request)),
+    const claims = this.claimsOf(token);
+    if (isPromiseLike(claims)) {
+      return Promise.resolve(claims).then(
+        (settled) => (settled instanceof AuthFailure ? fail(settled) : this.userOf(settled, request)),
         (error: unknown): StrategyOutcome => ({ kind: 'error', error }),
       );
     }
-    if (this.clock && !this.clock.isSystem) {
-      const claims = this.verifyWithKey(token, this.settings.key!);
-      return claims instanceof AuthFailure ? fail(claims) : this.userOf(claims, request);
-    }
-    const attempt: JwtAttempt = { token };
-    return settle(withoutStackTraces(() => runPassportStrategy(this.passportStrategy!, attempt)), (outcome) => {
-      switch (outcome.kind) {
-        case 'success':
-          return this.userOf(outcome.user as JwtClaims, request);
-        case 'fail':
-          return fail(failureOf(outcome.challenge));
-        default:
-          return outcome;
-      }
-    });
+    return claims instanceof AuthFailure ? fail(claims) : this.userOf(claims, request);
   };
 
   /**
-   * Checks a token sent on an open connection (`auth:refresh`); rejects only if
-   * `resolveUser` throws or the key set cannot be fetched.
+   * Checks a token sent on an open connection (`auth:refresh`) by the same path;
+   * rejects only if `resolveUser` throws or the key set cannot be fetched.
    */
   async verify(token: string): Promise<VerifiedToken | AuthFailure> {
-    if (Buffer.byteLength(token) > this.settings.maxTokenBytes) {
-      return TOKEN_TOO_LARGE;
-    }
-    let claims: JwtClaims | AuthFailure | undefined = this.verified.get(token);
-    if (!claims) {
-      const header = inspect(token);
-      claims =
-        header instanceof AuthFailure
-          ? header
-          : this.keySet
-            ? await this.verifyWithKeySet(token, header)
-            : this.verifyWithKey(token, this.settings.key!);
-    }
+    const claims = await this.claimsOf(token);
     if (claims instanceof AuthFailure) {
       return claims;
     }
@@ -152,6 +93,26 @@ export class JwtStrategy implements TokenVerifier {
     return outcome.kind === 'success'
       ? { user: outcome.user, exp: claims.exp, credential: credentialOf(claims) }
       : (outcome.challenge as AuthFailure);
+  }
+
+  /**
+   * The one verify path: the claims of a valid token (a copy of the remembered
+   * ones when it was verified before), or why it is not. Synchronous except for
+   * a key set lookup.
+   */
+  private claimsOf(token: string): MaybePromise<JwtClaims | AuthFailure> {
+    if (Buffer.byteLength(token) > this.settings.maxTokenBytes) {
+      return TOKEN_TOO_LARGE;
+    }
+    const cached = this.verified.get(token);
+    if (cached) {
+      return cached;
+    }
+    const header = inspect(token);
+    if (header instanceof AuthFailure) {
+      return header;
+    }
+    return this.keySet ? this.verifyWithKeySet(token, header) : this.verifyWithKey(token, this.settings.key!);
   }
 
   /** The key the issuer's set names for this token (fetched when unknown), then the same checks as with a static key. */
@@ -277,7 +238,7 @@ function credentialOf(claims: JwtClaims): IssuedCredential & { exp: number } {
   };
 }
 
-/** By name: passport-jwt may load its own copy of jsonwebtoken. */
+/** jsonwebtoken's errors, by name: what the client is told (no detail of the token). */
 function failureOf(challenge: unknown): AuthFailure {
   if (challenge instanceof AuthFailure) {
     return challenge;
