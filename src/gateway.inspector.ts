@@ -1,5 +1,5 @@
 import { MetadataScanner } from '@nestjs/core';
-import { GATEWAY_METADATA, MESSAGE_METADATA, PARAM_ARGS_METADATA } from '@nestjs/websockets/constants.js';
+import { GATEWAY_METADATA, MESSAGE_METADATA, PARAM_ARGS_METADATA } from './nest-metadata.keys.js';
 import { WS_AUTH_REFRESH_EVENT } from './core/ws-auth.constants.js';
 import { WS_ROLES_METADATA } from './ws-auth.internal-constants.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { type GatewayMetadata, WebSocketGateway } from '@nestjs/websockets';
-import { GATEWAY_OPTIONS } from '@nestjs/websockets/constants.js';
 import { WsAuthConfigurationError } from './core/ws-auth.exceptions.js';
+import { markServed, refuseUnservedNamespaceAfterInit } from './gateway.patches.js';
+import { GATEWAY_OPTIONS } from './nest-metadata.keys.js';
 import { WS_AUTH_GATEWAY, WS_AUTH_GATEWAY_METADATA } from './ws-auth.internal-constants.js';
 import type { WsAuthGatewayOptions } from './ws-auth-module-options.interface.js';
 
@@ -43,7 +44,7 @@ export function WsAuthGateway(
     }
     const guarded: GuardedGateway = { auth, ...(gatewayOptions.namespace !== undefined && { namespace: gatewayOptions.namespace }) };
     Reflect.defineMetadata(WS_AUTH_GATEWAY_METADATA, guarded, target);
-    refuseUnservedNamespaceAfterInit(target);
+    refuseUnservedNamespaceAfterInit(target, refuseEveryIoClient(target.name));
     WebSocketGateway(port, {
       ...gatewayOptions,
       [WS_AUTH_GATEWAY]: target,
@@ -55,44 +56,7 @@ export function WsAuthGateway(
   };
 }
 
-/** Servers and namespaces a WsAuth adapter guards. */
-const served = new WeakSet<object>();
-
-/** Called by the WsAuth adapters for the server or namespace they guard. */
-export function markServed(server: object): void {
-  served.add(server);
-}
-
-/**
- * Fail closed on Socket.IO even without WsAuthModule: a plain IoAdapter hands a
- * namespaced gateway an existing server's namespace, where no allowRequest of
- * ours applies. Nest calls `afterInit(server)` before the app listens; a
- * namespace no WsAuth adapter guards then gets a middleware that refuses everyone.
- */
-function refuseUnservedNamespaceAfterInit(target: Function): void {
-  const prototype = target.prototype as { afterInit?: (server: unknown, ...rest: unknown[]) => unknown };
-  const own = prototype.afterInit;
-  const refuse = refuseEveryIoClient(target.name);
-  Object.defineProperty(prototype, 'afterInit', {
-    configurable: true,
-    writable: true,
-    value: function afterInit(this: unknown, server: unknown, ...rest: unknown[]): unknown {
-      if (isSocketIoServer(server) && !served.has(server)) {
-        server.use((_socket, next) =>
-          refuse(undefined, (message) => next(Object.assign(new Error(message ?? ''), { data: { status: 500, message } }))),
-        );
-      }
-      return own?.call(this, server, ...rest);
-    },
-  });
-}
-
-type UsableServer = { use(middleware: (socket: unknown, next: (error?: Error) => void) => void): unknown };
-
-function isSocketIoServer(server: unknown): server is UsableServer {
-  const candidate = server as { use?: unknown; to?: unknown } | null;
-  return typeof candidate?.use === 'function' && typeof candidate.to === 'function';
-}
+export { markServed };
 
 /** The guarded gateway class a set of gateway options belongs to, if any. */
 export function gatewayOf(options: object | undefined): Function | undefined {

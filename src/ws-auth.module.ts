@@ -27,7 +27,7 @@ import { RevocationService } from './core/revocation.service.js';
 import { RedisClusterLink } from './cluster/redis-cluster.link.js';
 import { guardedGatewayOf } from './ws-auth-gateway.decorator.js';
 import { gatewayMistakes } from './gateway.inspector.js';
-import { gateMessageHandlers } from './message-handlers.gate.js';
+import { gateMessageHandlers } from './gateway.patches.js';
 import { requireWsAuthAdapterAtInit } from './adapter-presence.js';
 import { ConfigurableModuleClass, WS_AUTH_MODULE_OPTIONS } from './ws-auth.module-definition.js';
 import { WsAuthConnections } from './ws-auth-connections.service.js';

@@ -1,16 +1,21 @@
 import { ConnectedSocket } from '@nestjs/websockets';
 import { isClosedByLibrary } from './core/closed-clients.js';
+import { MESSAGE_MAPPING_METADATA, PARAM_ARGS_METADATA, SOCKET_PARAM } from './nest-metadata.keys.js';
 
-/**
- * Metadata keys Nest reads, which its public entry points do not export:
- * `MESSAGE_MAPPING_METADATA` of @nestjs/websockets (set by `@SubscribeMessage`)
- * and `ROUTE_ARGS_METADATA` of @nestjs/common (parameter decorators). Both
- * have kept their values since Nest 5.
+/*
+ * The library's only run-time patches of gateway classes, kept in this one file.
+ * Both stand where Nest offers no public seam:
+ *
+ * - Message handlers. Nest composes guards, interceptors and pipes around a
+ *   `@SubscribeMessage` method and hands the adapter the finished callback
+ *   (`bindMessageHandlers`), so a check there runs before an async guard, not
+ *   after it. The gate must sit between the last of them and the method: only
+ *   the method itself is there.
+ * - `afterInit`. A plain IoAdapter gives a namespaced gateway a namespace of an
+ *   existing server, where no option of the gateway applies; Nest calls the
+ *   gateway's `afterInit(server)` with it before the app listens, the one moment
+ *   a refusing middleware can still go in front of every client.
  */
-const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
-const PARAM_ARGS_METADATA = '__routeArguments__';
-/** `WsParamtype.SOCKET`: the `@ConnectedSocket()` parameter. */
-const SOCKET_PARAM = '0';
 
 type Handler = (this: unknown, ...args: unknown[]) => unknown;
 type ParamsMetadata = Record<string, { index: number }>;
@@ -76,4 +81,42 @@ function gate(gateway: Function, name: string, handler: Handler): Handler {
   Object.defineProperty(gated, 'name', { value: handler.name });
   gates.add(gated);
   return gated;
+}
+
+/** Servers and namespaces a WsAuth adapter guards. */
+const served = new WeakSet<object>();
+
+/** Called by the WsAuth adapters for the server or namespace they guard. */
+export function markServed(server: object): void {
+  served.add(server);
+}
+
+type IoRefusal = (request: unknown, refuse: (error: string | null | undefined, allowed: boolean) => void) => void;
+
+/**
+ * Fail closed on Socket.IO even without WsAuthModule: a namespace no WsAuth
+ * adapter guards gets, in `afterInit`, a middleware that refuses everyone.
+ */
+export function refuseUnservedNamespaceAfterInit(target: Function, refuseEveryClient: IoRefusal): void {
+  const prototype = target.prototype as { afterInit?: (server: unknown, ...rest: unknown[]) => unknown };
+  const own = prototype.afterInit;
+  Object.defineProperty(prototype, 'afterInit', {
+    configurable: true,
+    writable: true,
+    value: function afterInit(this: unknown, server: unknown, ...rest: unknown[]): unknown {
+      if (isSocketIoServer(server) && !served.has(server)) {
+        server.use((_socket, next) =>
+          refuseEveryClient(undefined, (message) => next(Object.assign(new Error(message ?? ''), { data: { status: 500, message } }))),
+        );
+      }
+      return own?.call(this, server, ...rest);
+    },
+  });
+}
+
+type UsableServer = { use(middleware: (socket: unknown, next: (error?: Error) => void) => void): unknown };
+
+function isSocketIoServer(server: unknown): server is UsableServer {
+  const candidate = server as { use?: unknown; to?: unknown } | null;
+  return typeof candidate?.use === 'function' && typeof candidate.to === 'function';
 }
