@@ -1,7 +1,10 @@
 import jwt from 'jsonwebtoken';
+import { createPrivateKey, createSecretKey } from 'node:crypto';
 
 /** A plain string secret, the way apps configure one today. */
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
+/** What the clients sign with: a KeyObject (jsonwebtoken would try a string secret as a PEM key first, about 0.6 ms). */
+const SIGNING_KEY = createSecretKey(Buffer.from(BENCH_SECRET));
 
 export const ECHO_PATH = '/echo';
 
@@ -65,6 +68,8 @@ export const BASELINE_OF: Record<ServerName, ServerName> = {
   n: 'b',
   o: 'b',
 };
+/** Servers also measured with one token shared by every handshake (the verified-token cache answers): the transports' pairs. */
+export const SHARED_TOKEN_TOO: ReadonlySet<ServerName> = new Set(['a', 'b', 'e', 'f']);
 /** Servers measured on handshakes only (the cluster, events and key sources cost nothing on the message path). */
 export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j', 'k', 'l', 'm', 'n']);
 /** Servers under the forged-token flood: the ws ones, and (k) with the failed-handshake limit. */
@@ -78,16 +83,41 @@ export const validAddress = (index: number) => `198.51.100.${(index % 250) + 1}`
 export const BENCH_LIMIT = 10_000;
 
 /** Messages between the orchestrator and a server process. */
-export type ServerRequest = { type: 'memory' } | { type: 'cpu' } | { type: 'stop' } | { type: 'revoke'; userId: string };
+export type ServerRequest =
+  | { type: 'memory' }
+  | { type: 'cpu' }
+  | { type: 'stop' }
+  | { type: 'revoke'; userId: string }
+  /** Starts the CPU profiler (`start`), or stops it and writes the profile to `file`. */
+  | { type: 'profile'; action: 'start' }
+  | { type: 'profile'; action: 'stop'; file: string };
 export type ServerReply =
   | { type: 'ready'; port: number }
   | { type: 'revoked' }
   | { type: 'memory'; heapUsed: number; rss: number; external: number }
-  | { type: 'cpu'; micros: number };
+  | { type: 'cpu'; micros: number }
+  | { type: 'profiled' };
 
-/** One RSA key pair for the run: run.ts signs with it; servers (l) and (m) read the public key from the environment. */
-export function rsaToken(privateKeyPem: string, sub = 'bench-user', seconds = 3600): string {
-  return jwt.sign({ sub }, privateKeyPem, { algorithm: 'RS256', expiresIn: seconds, keyid: 'bench-key' });
+export type BenchAlgorithm = 'HS256' | 'RS256';
+
+/**
+ * The tokens a load task's clients carry: by default one freshly signed token
+ * per connection, each with a `sub` of its own, as real clients do (so every
+ * handshake is verified afresh); or one token shared by all, which after the
+ * first handshake the verified-token cache answers.
+ */
+export type TokenPlan = { readonly kind: 'unique'; readonly algorithm: BenchAlgorithm } | { readonly kind: 'shared'; readonly token: string };
+
+/**
+ * Signs tokens valid for an hour: HS256 with the bench secret, RS256 with the
+ * private key (PEM) of the run's key pair, whose public key servers (l) and
+ * (m) read from the environment.
+ */
+export function tokenSigner(algorithm: BenchAlgorithm, rsaPrivateKeyPem?: string): (sub: string) => string {
+  const key = algorithm === 'HS256' ? SIGNING_KEY : createPrivateKey(rsaPrivateKeyPem!);
+  const options: jwt.SignOptions = { algorithm, expiresIn: 3600, ...(algorithm === 'RS256' && { keyid: 'bench-key' }) };
+  // `roles`: what the handshake roles guard of server (n) reads.
+  return (sub) => jwt.sign({ sub, roles: ['member'] }, key, options);
 }
 
 export function validToken(sub = 'bench-user', seconds = 3600): string {
@@ -100,5 +130,5 @@ export function validToken(sub = 'bench-user', seconds = 3600): string {
  * that each request of a flood carries a different token, as an attacker's would.
  */
 export function invalidToken(sub = 'attacker'): string {
-  return jwt.sign({ sub }, 'not-the-bench-secret-but-just-as-long-123', { algorithm: 'HS256', expiresIn: 3600 });
+  return jwt.sign({ sub }, createSecretKey(Buffer.from('not-the-bench-secret-but-just-as-long-123')), { algorithm: 'HS256', expiresIn: 3600 });
 }

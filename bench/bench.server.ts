@@ -1,8 +1,8 @@
 /**
- * One benchmark server per process: node bench.server.js <a…i | node>
+ * One benchmark server per process: node bench.server.js <a…m | node>
  * (`node`: one node of the revocation-propagation cluster).
  * Listens on a free loopback port, says `ready` over IPC, and answers
- * `memory` requests (after a full GC) until told to stop.
+ * `memory` (after a full GC), `cpu` and `profile` requests until told to stop.
  */
 import 'reflect-metadata';
 import { type CanActivate, type ExecutionContext, type INestApplication, Injectable, Module, SetMetadata } from '@nestjs/common';
@@ -16,6 +16,8 @@ import { isWsAuthClient, WsAuthConnections, WsAuthGateway, WsAuthModule } from '
 import { WsAuthAdapter } from 'nest-ws-auth/ws';
 import { WsAuthIoAdapter } from 'nest-ws-auth/socket.io';
 import { createPublicKey, createSecretKey } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
@@ -261,8 +263,26 @@ const server =
 const send = (reply: ServerReply) => process.send!(reply);
 const gc = (globalThis as { gc?: () => void }).gc!;
 
+/** The CPU profiler, over the inspector protocol: it samples only the phase run.ts asks for (one workload). */
+const profiler = new Session();
+async function profile(request: Extract<ServerRequest, { type: 'profile' }>): Promise<void> {
+  if (request.action === 'start') {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+    await profiler.post('Profiler.start');
+  } else {
+    const { profile: result } = await profiler.post('Profiler.stop');
+    writeFileSync(request.file, JSON.stringify(result));
+    profiler.disconnect();
+  }
+  send({ type: 'profiled' });
+}
+
 process.on('message', (request: ServerRequest) => {
-  if (request.type === 'cpu') {
+  if (request.type === 'profile') {
+    void profile(request);
+  } else if (request.type === 'cpu') {
     const { user, system } = process.cpuUsage();
     send({ type: 'cpu', micros: user + system });
   } else if (request.type === 'revoke') {

@@ -1,28 +1,85 @@
 /**
  * The benchmark's clients, in a process of their own, driven over IPC by
- * run.ts. Handshakes are raw TCP upgrade requests built once (the client
- * does the least work it can, so that the server is what is measured);
- * messages go through `ws` clients.
+ * run.ts. Handshakes are raw TCP upgrade requests (the client does the least
+ * work it can, so that the server is what is measured); messages go through
+ * `ws` clients. Each connection carries a token of its own unless the task
+ * shares one (`TokenPlan`); fresh tokens are signed ahead, outside the
+ * measured time.
  */
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { ATTACKER_ADDRESS, type BenchTransport, ECHO_PATH, validAddress } from './bench.constants.js';
+import {
+  ATTACKER_ADDRESS,
+  type BenchAlgorithm,
+  type BenchTransport,
+  ECHO_PATH,
+  type TokenPlan,
+  tokenSigner,
+  validAddress,
+} from './bench.constants.js';
 
 export type LoadTask =
-  | { type: 'handshakes'; transport: BenchTransport; port: number; token: string; concurrency: number; durationMs: number }
-  | { type: 'echo'; transport: BenchTransport; port: number; token: string; connections: number; inFlight: number; durationMs: number }
-  | { type: 'open-idle'; transport: BenchTransport; port: number; token: string; count: number }
+  | { type: 'handshakes'; transport: BenchTransport; port: number; tokens: TokenPlan; concurrency: number; durationMs: number }
+  | { type: 'echo'; transport: BenchTransport; port: number; tokens: TokenPlan; connections: number; inFlight: number; durationMs: number }
+  | { type: 'open-idle'; transport: BenchTransport; port: number; tokens: TokenPlan; count: number }
   | { type: 'close-idle' }
   | {
       type: 'flood';
       port: number;
-      validToken: string;
+      tokens: TokenPlan;
       invalidToken: string;
       floodCount: number;
       concurrency: number;
       baselineProbes: number;
     };
+
+/** Fresh tokens, each with a `sub` never used before, signed ahead of the measured phases. */
+class FreshTokens {
+  private readonly ready: string[] = [];
+  private signed = 0;
+
+  constructor(private readonly sign: (sub: string) => string) {}
+
+  /** Signs until `count` tokens are ready (RS256 signing costs about a millisecond each). */
+  prepare(count: number): void {
+    while (this.ready.length < count) this.ready.push(this.signNext());
+  }
+
+  take(): string {
+    return this.ready.pop() ?? this.signNext();
+  }
+
+  private signNext(): string {
+    this.signed += 1;
+    return this.sign(`user-${process.pid}-${this.signed}`);
+  }
+}
+
+const fresh = new Map<BenchAlgorithm, FreshTokens>();
+/** RS256 tokens are signed with the run's private key, which run.ts hands this process only. */
+const freshTokens = (algorithm: BenchAlgorithm): FreshTokens => {
+  let tokens = fresh.get(algorithm);
+  if (!tokens) {
+    tokens = new FreshTokens(tokenSigner(algorithm, process.env.BENCH_RSA_PRIVATE));
+    fresh.set(algorithm, tokens);
+  }
+  return tokens;
+};
+
+/** The token source of a plan: a fresh token per call, or the shared one. */
+function tokensOf(plan: TokenPlan): () => string {
+  if (plan.kind === 'shared') return () => plan.token;
+  const source = freshTokens(plan.algorithm);
+  return () => source.take();
+}
+
+/** Handshakes per second each server reached last time, to sign enough tokens ahead (with a margin) for the next run. */
+const lastRate = new Map<number, number>();
+
+function prepare(plan: TokenPlan, count: number): void {
+  if (plan.kind === 'unique') freshTokens(plan.algorithm).prepare(count);
+}
 
 export interface HandshakeResult {
   count: number;
@@ -157,10 +214,15 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const sortNumbers = (values: number[]) => Float64Array.from(values).sort();
 
 async function handshakes(task: Extract<LoadTask, { type: 'handshakes' }>): Promise<HandshakeResult> {
-  const request = upgradeRequest(task.port, task.token);
+  // The first run against a server (a warm-up) signs as it goes; the measured ones find their tokens ready.
+  const rate = lastRate.get(task.port);
+  if (rate !== undefined) prepare(task.tokens, Math.ceil((rate * task.durationMs * 1.3) / 1000));
+  const token = tokensOf(task.tokens);
   const ioUpgrade = ioUpgradeRequest(task.port);
-  const ioConnect = maskedTextFrame(`40${ECHO_PATH},${JSON.stringify({ token: task.token })}`);
-  const once = task.transport === 'ws' ? () => handshake(task.port, request) : () => ioHandshake(task.port, ioUpgrade, ioConnect);
+  const once =
+    task.transport === 'ws'
+      ? () => handshake(task.port, upgradeRequest(task.port, token()))
+      : () => ioHandshake(task.port, ioUpgrade, maskedTextFrame(`40${ECHO_PATH},${JSON.stringify({ token: token() })}`));
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();
@@ -176,6 +238,7 @@ async function handshakes(task: Extract<LoadTask, { type: 'handshakes' }>): Prom
   );
   const elapsed = (performance.now() - started) / 1000;
   const sorted = [...sortNumbers(latencies)];
+  lastRate.set(task.port, (latencies.length + failures) / elapsed);
   return { count: latencies.length + failures, perSecond: latencies.length / elapsed, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), failures };
 }
 
@@ -214,10 +277,12 @@ function open(port: number, token: string, transport: BenchTransport = 'ws'): Pr
   });
 }
 
-async function openMany(port: number, token: string, count: number, transport: BenchTransport, parallel = 100): Promise<WebSocket[]> {
+async function openMany(port: number, tokens: TokenPlan, count: number, transport: BenchTransport, parallel = 100): Promise<WebSocket[]> {
+  prepare(tokens, count);
+  const token = tokensOf(tokens);
   const clients: WebSocket[] = [];
   for (let start = 0; start < count; start += parallel) {
-    clients.push(...(await Promise.all(Array.from({ length: Math.min(parallel, count - start) }, () => open(port, token, transport)))));
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(parallel, count - start) }, () => open(port, token(), transport)))));
   }
   return clients;
 }
@@ -236,7 +301,7 @@ async function closeAll(clients: WebSocket[]): Promise<void> {
 }
 
 async function echo(task: Extract<LoadTask, { type: 'echo' }>): Promise<{ perSecond: number }> {
-  const clients = await openMany(task.port, task.token, task.connections, task.transport);
+  const clients = await openMany(task.port, task.tokens, task.connections, task.transport);
   const frame =
     task.transport === 'ws'
       ? JSON.stringify({ event: 'echo', data: 'hello, echo' })
@@ -263,7 +328,8 @@ let idle: WebSocket[] = [];
 
 async function flood(task: Extract<LoadTask, { type: 'flood' }>): Promise<FloodResult> {
   // Valid clients come from many addresses, the attacker from one (only servers with trustProxy can tell).
-  const valid = Array.from({ length: 250 }, (_, index) => upgradeRequest(task.port, task.validToken, validAddress(index)));
+  prepare(task.tokens, task.baselineProbes * 3);
+  const token = tokensOf(task.tokens);
   // A different invalid token for each request (the signature's tail varies), as an attacker's would be.
   const stem = task.invalidToken.slice(0, -6);
   const invalid = (index: number) => upgradeRequest(task.port, stem + index.toString(36).padStart(6, '0'), ATTACKER_ADDRESS);
@@ -271,7 +337,7 @@ async function flood(task: Extract<LoadTask, { type: 'flood' }>): Promise<FloodR
   const probe = async (keepGoing: () => boolean): Promise<number[]> => {
     const latencies: number[] = [];
     while (keepGoing()) {
-      const { status, ms } = await handshake(task.port, valid[(probes += 1) % valid.length]!);
+      const { status, ms } = await handshake(task.port, upgradeRequest(task.port, token(), validAddress((probes += 1))));
       if (status === 101) latencies.push(ms);
     }
     return latencies;
@@ -316,7 +382,7 @@ async function run(task: LoadTask): Promise<unknown> {
     case 'echo':
       return echo(task);
     case 'open-idle':
-      idle = await openMany(task.port, task.token, task.count, task.transport);
+      idle = await openMany(task.port, task.tokens, task.count, task.transport);
       return { opened: idle.length };
     case 'close-idle':
       await closeAll(idle);

@@ -1,18 +1,24 @@
 /**
- * npm run bench [-- --quick] [-- --rounds N] [-- --profile b]
+ * npm run bench [-- --quick] [-- --rounds N] [-- --only handshakes,echo,...] [-- --profile [b,f,...]]
  *
- * Six servers (a-d on ws, e-f on Socket.IO), each in its own process pinned to
- * CPU 0, and one load generator pinned to CPU 1. Rounds alternate between the
- * servers (a b c d e f, b c d e f a, ...); figures are medians over the rounds,
- * ratios against the unguarded gateway of the same transport ((a) or (e)).
- * Writes bench/results/{results.json,results.md,chart.svg} (a full run also
- * refreshes the table in bench/README.md); --quick writes under bench/results/quick/.
+ * The servers of bench.constants.ts (SERVERS), each in its own process pinned
+ * to CPU 0, and one load generator pinned to CPU 1. Every connection carries a
+ * freshly signed token of its own (its own `sub`), as real clients do; the
+ * transports' pairs are measured with one shared token too. Rounds alternate
+ * between the servers (a b c …, b c … a, ...); figures are medians over the
+ * rounds, ratios against the unguarded gateway of the same transport ((a) or
+ * (e)). Writes bench/results/{results.json,results.md,chart.svg} (a full run
+ * also refreshes the table in bench/README.md); --quick writes under
+ * bench/results/quick/. --profile (default: b) ends with a CPU profile of each
+ * named server while it takes handshakes with fresh tokens: the guarded,
+ * uncached path, written to results/profiles/ and summarised.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { summariseProfile, type CpuProfile } from './profile-summary.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { measureRevocationList, measurePropagation, type ClusterFigures } from './cluster.bench.js';
 import {
@@ -21,13 +27,14 @@ import {
   HANDSHAKES_ONLY,
   invalidToken,
   RS256_SERVERS,
-  rsaToken,
   SERVERS,
+  SHARED_TOKEN_TOO,
   TRANSPORT_OF,
   type ServerName,
   type ServerReply,
   type ServerRequest,
-  validToken,
+  type TokenPlan,
+  tokenSigner,
 } from './bench.constants.js';
 import type { FloodResult, HandshakeResult, LoadTask } from './load-generator.js';
 import { type BenchResults, evaluateTargets, type Medians, renderChart, renderTable } from './report.js';
@@ -39,14 +46,17 @@ const option = (name: string) => {
   const index = args.indexOf(name);
   return index === -1 ? undefined : args[index + 1];
 };
-const profiled = option('--profile') as ServerName | undefined;
-/** --only handshakes,flood: run some of the measurements (to profile one workload). */
+/** --profile [b,f]: the servers whose uncached handshake path is profiled at the end (b when none is named). */
+const profiled: ServerName[] = args.includes('--profile')
+  ? ((option('--profile')?.startsWith('--') ?? true) ? 'b' : option('--profile')!).split(',').map((name) => name as ServerName)
+  : [];
+/** --only handshakes,flood: run some of the measurements (--only profile: just the profiles). */
 const only = option('--only')?.split(',');
 const measuring = (metric: 'handshakes' | 'echo' | 'memory' | 'flood' | 'cluster') => !only || only.includes(metric);
 
 const plan = quick
-  ? { rounds: 1, warmupMs: 500, handshakeMs: 1500, echoMs: 1500, idleConnections: 2000, floodCount: 3000, baselineProbes: 200 }
-  : { rounds: 4, warmupMs: 3000, handshakeMs: 4000, echoMs: 4000, idleConnections: 10_000, floodCount: 10_000, baselineProbes: 500 };
+  ? { rounds: 1, warmupMs: 500, handshakeMs: 1500, echoMs: 1500, idleConnections: 2000, floodCount: 3000, baselineProbes: 200, profileMs: 3000 }
+  : { rounds: 4, warmupMs: 3000, handshakeMs: 4000, echoMs: 4000, idleConnections: 10_000, floodCount: 10_000, baselineProbes: 500, profileMs: 8000 };
 plan.rounds = Number(option('--rounds') ?? plan.rounds);
 const CONCURRENCY = 50;
 const ECHO_CONNECTIONS = 50;
@@ -61,7 +71,7 @@ const redis = await startRedis();
 /** The RS256 servers (l, m) verify with this key pair's public key; tokens are signed here. */
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsaPrivatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-function start(cpu: number, script: string, scriptArgs: string[], nodeArgs: string[] = []): ChildProcess {
+function start(cpu: number, script: string, scriptArgs: string[], nodeArgs: string[] = [], env: Record<string, string> = {}): ChildProcess {
   const command = [process.execPath, ...nodeArgs, join(root, 'dist-bench/bench', script), ...scriptArgs];
   const [file, ...rest] = pin ? ['taskset', '-c', String(cpu), ...command] : command;
   return spawn(file!, rest, {
@@ -71,6 +81,7 @@ function start(cpu: number, script: string, scriptArgs: string[], nodeArgs: stri
       NODE_OPTIONS: '',
       REDIS_SOCKET: redis.socket,
       BENCH_RSA_PUBLIC: rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+      ...env,
     },
   });
 }
@@ -93,11 +104,7 @@ interface BenchServer {
 }
 
 async function startServer(name: ServerName | 'node'): Promise<BenchServer> {
-  const profile =
-    name === profiled
-      ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${join(outDir, 'profiles')}`, `--cpu-prof-name=${name}.cpuprofile`]
-      : [];
-  const child = start(0, 'bench.server.js', [name], ['--expose-gc', ...profile]);
+  const child = start(0, 'bench.server.js', [name], ['--expose-gc']);
   const ready = await nextMessage<ServerReply>(child);
   if (ready.type !== 'ready') throw new Error(`server ${name} did not start`);
   return {
@@ -111,7 +118,8 @@ async function startServer(name: ServerName | 'node'): Promise<BenchServer> {
   };
 }
 
-const loader = start(1, 'load-generator.js', []);
+/** The load generator signs the clients' tokens: it alone gets the RSA private key. */
+const loader = start(1, 'load-generator.js', [], [], { BENCH_RSA_PRIVATE: rsaPrivatePem });
 await nextMessage(loader);
 async function load<T>(task: LoadTask): Promise<T> {
   const reply = nextMessage<{ ok: boolean; result: T; error?: string }>(loader);
@@ -132,15 +140,18 @@ const servers = Object.fromEntries(await Promise.all(names.map(async (name) => [
   ServerName,
   BenchServer
 >;
-const hsToken = validToken();
-const rsToken = rsaToken(rsaPrivatePem);
-/** The token each server accepts. */
-const tokenOf = (name: ServerName) => (RS256_SERVERS.has(name) ? rsToken : hsToken);
-const token = hsToken;
+const algorithmOf = (name: ServerName) => (RS256_SERVERS.has(name) ? 'RS256' : 'HS256');
+/** By default every connection carries a fresh token of its own (its own sub), which each server accepts. */
+const unique = (name: ServerName): TokenPlan => ({ kind: 'unique', algorithm: algorithmOf(name) });
+const sharedTokens = { HS256: tokenSigner('HS256')('bench-user'), RS256: tokenSigner('RS256', rsaPrivatePem)('bench-user') };
+/** One token for every handshake: the verified-token cache answers after the first. */
+const shared = (name: ServerName): TokenPlan => ({ kind: 'shared', token: sharedTokens[algorithmOf(name)] });
 
 type Sample = {
   handshakes: HandshakeResult;
   handshakeCpuMicros: number;
+  sharedHandshakes: HandshakeResult;
+  sharedCpuMicros: number;
   echoPerSecond: number;
   heapPerConnection: number;
   rssPerConnection: number;
@@ -161,9 +172,9 @@ if (only || chosen) {
 }
 for (const name of names) {
   const transport = TRANSPORT_OF[name];
-  await load({ type: 'handshakes', transport, port: servers[name].port, token: tokenOf(name), concurrency: CONCURRENCY, durationMs: plan.warmupMs });
+  await load({ type: 'handshakes', transport, port: servers[name].port, tokens: unique(name), concurrency: CONCURRENCY, durationMs: plan.warmupMs });
   if (!HANDSHAKES_ONLY.has(name)) {
-    await load({ type: 'echo', transport, port: servers[name].port, token, connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
+    await load({ type: 'echo', transport, port: servers[name].port, tokens: unique(name), connections: ECHO_CONNECTIONS, inFlight: ECHO_IN_FLIGHT, durationMs: plan.warmupMs });
   }
 }
 
@@ -171,13 +182,14 @@ for (let round = 0; round < plan.rounds; round += 1) {
   const sample = Object.fromEntries(names.map((name) => [name, {} as Partial<Sample>])) as Record<ServerName, Partial<Sample>>;
   // Each round starts with the next server (a b c d, b c d a, ...): none always follows the same one.
   const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
-  for (const name of measuring('handshakes') ? order : []) {
+  /** Handshakes for plan.handshakeMs, and the server CPU they cost each. */
+  const measureHandshakes = async (name: ServerName, tokens: TokenPlan) => {
     const before = await servers[name].ask({ type: 'cpu' });
     const result = await load<HandshakeResult>({
       type: 'handshakes',
       transport: TRANSPORT_OF[name],
       port: servers[name].port,
-      token: tokenOf(name),
+      tokens,
       concurrency: CONCURRENCY,
       durationMs: plan.handshakeMs,
     });
@@ -185,12 +197,22 @@ for (let round = 0; round < plan.rounds; round += 1) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const after = await servers[name].ask({ type: 'cpu' });
     if (before.type !== 'cpu' || after.type !== 'cpu') throw new Error('no CPU reading');
-    sample[name].handshakes = result;
-    sample[name].handshakeCpuMicros = (after.micros - before.micros) / result.count;
+    const cpuMicros = (after.micros - before.micros) / result.count;
     log(
-      `round ${round + 1} ${name}: ${result.perSecond.toFixed(0)} handshakes/s, ` +
-        `${sample[name].handshakeCpuMicros!.toFixed(0)} µs server CPU each`,
+      `round ${round + 1} ${name}: ${result.perSecond.toFixed(0)} handshakes/s, ${cpuMicros.toFixed(0)} µs server CPU each ` +
+        `(${tokens.kind === 'unique' ? 'a fresh token each' : 'one shared token'})`,
     );
+    return { result, cpuMicros };
+  };
+  for (const name of measuring('handshakes') ? order : []) {
+    const { result, cpuMicros } = await measureHandshakes(name, unique(name));
+    sample[name].handshakes = result;
+    sample[name].handshakeCpuMicros = cpuMicros;
+  }
+  for (const name of measuring('handshakes') ? order.filter((name) => SHARED_TOKEN_TOO.has(name)) : []) {
+    const { result, cpuMicros } = await measureHandshakes(name, shared(name));
+    sample[name].sharedHandshakes = result;
+    sample[name].sharedCpuMicros = cpuMicros;
   }
   const full = order.filter((name) => !HANDSHAKES_ONLY.has(name));
   for (const name of measuring('echo') ? full : []) {
@@ -198,7 +220,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
       type: 'echo',
       transport: TRANSPORT_OF[name],
       port: servers[name].port,
-      token,
+      tokens: unique(name),
       connections: ECHO_CONNECTIONS,
       inFlight: ECHO_IN_FLIGHT,
       durationMs: plan.echoMs,
@@ -212,7 +234,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
       type: 'open-idle',
       transport: TRANSPORT_OF[name],
       port: servers[name].port,
-      token,
+      tokens: unique(name),
       count: plan.idleConnections,
     });
     const held = await servers[name].ask({ type: 'memory' });
@@ -229,7 +251,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
     sample[name].flood = await load<FloodResult>({
       type: 'flood',
       port: servers[name].port,
-      validToken: token,
+      tokens: unique(name),
       invalidToken: invalidToken(),
       floodCount: plan.floodCount,
       concurrency: CONCURRENCY,
@@ -247,6 +269,27 @@ for (let round = 0; round < plan.rounds; round += 1) {
     );
   }
   for (const name of names) samples[name].push(sample[name]);
+}
+
+/** The guarded, uncached path of each --profile server: its CPU profile while it takes handshakes with fresh tokens. */
+const profiles: Partial<Record<ServerName, string>> = {};
+for (const name of profiled) {
+  const file = join(outDir, 'profiles', `${name}-fresh-tokens.cpuprofile`);
+  await servers[name].ask({ type: 'profile', action: 'start' });
+  const result = await load<HandshakeResult>({
+    type: 'handshakes',
+    transport: TRANSPORT_OF[name],
+    port: servers[name].port,
+    tokens: unique(name),
+    concurrency: CONCURRENCY,
+    durationMs: plan.profileMs,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await servers[name].ask({ type: 'profile', action: 'stop', file });
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  profiles[name] = summariseProfile(profile, { per: result.count, patterns: [/dist\/esm\//, /^\(garbage collector\)/] });
+  writeFileSync(file.replace(/\.cpuprofile$/, '.txt'), profiles[name]!);
+  log(`\nCPU profile of (${name}), ${result.count} handshakes with fresh tokens: ${file}\n${profiles[name]}`);
 }
 
 await Promise.all(
@@ -309,6 +352,8 @@ const medians = Object.fromEntries(
     const value: Medians = {
       handshakesPerSecond: pick((sample) => sample.handshakes.perSecond),
       handshakeCpuMicros: pick((sample) => sample.handshakeCpuMicros),
+      sharedHandshakesPerSecond: SHARED_TOKEN_TOO.has(name) ? pick((sample) => sample.sharedHandshakes.perSecond) : NaN,
+      sharedCpuMicros: SHARED_TOKEN_TOO.has(name) ? pick((sample) => sample.sharedCpuMicros) : NaN,
       handshakeP50Ms: pick((sample) => sample.handshakes.p50Ms),
       handshakeP99Ms: pick((sample) => sample.handshakes.p99Ms),
       echoPerSecond: pick((sample) => sample.echoPerSecond),
@@ -342,7 +387,8 @@ writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}
 writeFileSync(join(outDir, 'results.md'), table);
 writeFileSync(join(outDir, 'chart.svg'), renderChart(results));
 
-if (!quick && !profiled) {
+// Profiles are taken after every measurement, so a full run with --profile refreshes the README too.
+if (!quick) {
   const readme = join(root, 'bench/README.md');
   const text = readFileSync(readme, 'utf8');
   const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
@@ -350,4 +396,4 @@ if (!quick && !profiled) {
 }
 
 log(`\n${table}`);
-log(`Written to ${outDir}${profiled ? ` (CPU profile of ${profiled} in profiles/)` : ''}`);
+log(`Written to ${outDir}${profiled.length > 0 ? ` (CPU profiles of ${profiled.join(', ')} in profiles/)` : ''}`);
