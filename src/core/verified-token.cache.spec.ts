@@ -33,6 +33,19 @@ test('bounded: the oldest entry makes room; size 0 remembers nothing', () => {
   expect(off.get('a')).toBeUndefined();
 });
 
+test('bounded under churn: expired entries, tokens remembered twice and evictions never let it outgrow its size', () => {
+  const cache = new VerifiedTokenCache<Claims>(3, 0, clock);
+  cache.set('short', { sub: 'short', exp: seconds() + 1 });
+  cache.set('a', { sub: 'a', exp: seconds() + 60 });
+  cache.set('a', { sub: 'a', exp: seconds() + 60 });
+  now += 1_000;
+  expect(cache.get('short')).toBeUndefined(); // dropped: its slot is free
+  for (const token of ['b', 'c', 'd', 'e']) cache.set(token, { sub: token, exp: seconds() + 60 });
+  expect(cache.size).toBeLessThanOrEqual(3);
+  expect(['c', 'd', 'e'].map((token) => cache.get(token)?.sub)).toEqual(['c', 'd', 'e']);
+  expect(cache.get('a')).toBeUndefined();
+});
+
 test('only the exact token is found', () => {
   const cache = new VerifiedTokenCache<Claims>(10, 0, clock);
   cache.set('header.payload.signature', { sub: 'alice', exp: seconds() + 60 });

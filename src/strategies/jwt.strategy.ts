@@ -204,8 +204,10 @@ function inspect(token: string): JoseHeader | AuthFailure {
   if (typeof header !== 'object' || header === null || Array.isArray(header) || Object.hasOwn(header, 'crit')) {
     return INVALID_TOKEN;
   }
-  // The first character tells an object from every other JSON value; jsonwebtoken parses the rest.
-  const payload = Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8');
+  // The first character tells an object from every other JSON value; jsonwebtoken parses the rest. Four
+  // base64url characters are three bytes: enough, unless the payload starts with whitespace.
+  const start = Buffer.from(token.slice(first + 1, Math.min(first + 5, second)), 'base64url').toString('latin1');
+  const payload = /^[ \t\n\r]*$/.test(start) ? Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8') : start;
   if (!/^[ \t\n\r]*\{/.test(payload)) {
     return NOT_AN_OBJECT;
   }
