@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ClusterEvent, ClusterLink } from '../core/cluster.link.js';
 import type { Reservation } from '../core/handshake.interfaces.js';
 import { loggable } from '../core/ws-auth.exceptions.js';
 import type { ClusterSettings } from '../ws-auth-options.resolver.js';
 import { duplicateConnection, type RedisConnection } from './redis-connection.js';
-import { MERGE_USER_REVOCATION, REFRESH_LEASES, RESERVE_LEASE, REVOKE_TOKEN } from './redis.scripts.js';
+import { LeaseBatches } from './lease.batches.js';
+import { MERGE_USER_REVOCATION, REFRESH_LEASES, RELEASE_LEASES, RESERVE_LEASES, REVOKE_TOKEN } from './redis.scripts.js';
 
 /** How long a node waits for Redis at start-up before it serves handshakes with what it has. */
 const START_TIMEOUT_MS = 5_000;
@@ -52,6 +53,9 @@ export class RedisClusterLink implements ClusterLink {
   private firstSync: Promise<void>;
   private markSynced: () => void = () => {};
   private connectionCount: () => number = () => 0;
+  private readonly batches: LeaseBatches;
+  /** SHA1 of each script run so far: EVALSHA sends 40 bytes instead of the script. */
+  private readonly scriptShas = new Map<string, string>();
 
   constructor(
     private readonly settings: ClusterSettings,
@@ -59,6 +63,11 @@ export class RedisClusterLink implements ClusterLink {
   ) {
     this.channel = `${settings.prefix}events`;
     this.firstSync = new Promise((resolve) => (this.markSynced = resolve));
+    this.batches = new LeaseBatches(
+      (script, keys, args) => this.script(script, keys, args),
+      { reserve: RESERVE_LEASES, release: RELEASE_LEASES },
+      settings.leaseTtlMs,
+    );
   }
 
   onEvent(listener: (event: ClusterEvent, live: boolean) => void): void {
@@ -95,6 +104,7 @@ export class RedisClusterLink implements ClusterLink {
     clearInterval(this.heartbeat);
     clearTimeout(this.resyncTimer);
     clearTimeout(this.countTimer);
+    this.batches.stop();
     const leases = [...this.leases.entries()];
     this.leases.clear();
     if (this.available) {
@@ -122,9 +132,9 @@ export class RedisClusterLink implements ClusterLink {
     }
     const key = this.key(`leases:${userId}`);
     const member = `${this.node}:${(this.leaseSequence += 1)}`;
-    return this.run(['EVAL', RESERVE_LEASE, 1, key, limit, this.settings.leaseTtlMs, member]).then(
+    return this.batches.reserve(key, limit, member).then(
       (granted) => {
-        if (Number(granted) !== 1) {
+        if (!granted) {
           return undefined;
         }
         this.hold(key, member);
@@ -175,9 +185,10 @@ export class RedisClusterLink implements ClusterLink {
         await this.run(['PUBLISH', this.channel, JSON.stringify({ origin: this.node, event } satisfies Envelope)]);
       }
       await this.reload();
-      for (const [key, members] of this.leases) {
-        await this.run(['EVAL', REFRESH_LEASES, 1, key, this.settings.leaseTtlMs, ...members]);
-      }
+      // All at once: the client pipelines them, and a node with many users is not refreshed one round trip at a time.
+      await Promise.all(
+        [...this.leases].map(([key, members]) => this.script(REFRESH_LEASES, [key], [this.settings.leaseTtlMs, ...members])),
+      );
       await this.writeCount();
       if (!this.available) {
         this.logger.log('cluster: connected to Redis; revocations synchronised.');
@@ -266,16 +277,17 @@ export class RedisClusterLink implements ClusterLink {
     }
     if (members.size === 0) this.leases.delete(key);
     // With Redis away the lease simply expires.
-    this.run(['ZREM', key, member]).catch(() => {});
+    if (this.available) this.batches.release(key, member);
   }
 
   /** While this node lives, its leases do not expire. */
   private async refreshLeases(): Promise<void> {
     if (!this.available) return;
     try {
-      for (const [key, members] of this.leases) {
-        await this.run(['EVAL', REFRESH_LEASES, 1, key, this.settings.leaseTtlMs, ...members]);
-      }
+      // All at once: the client pipelines them, and a node with many users is not refreshed one round trip at a time.
+      await Promise.all(
+        [...this.leases].map(([key, members]) => this.script(REFRESH_LEASES, [key], [this.settings.leaseTtlMs, ...members])),
+      );
       await this.writeCount();
     } catch (error) {
       this.lost(error);
@@ -295,6 +307,21 @@ export class RedisClusterLink implements ClusterLink {
       keys.push(...found);
     } while (cursor !== '0');
     return keys;
+  }
+
+  /** A script by its SHA1; Redis that does not know it yet (NOSCRIPT: restarted, flushed) gets it whole. */
+  private async script(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    let sha = this.scriptShas.get(script);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script).digest('hex');
+      this.scriptShas.set(script, sha);
+    }
+    try {
+      return await this.run(['EVALSHA', sha, keys.length, ...keys, ...args]);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      return this.run(['EVAL', script, keys.length, ...keys, ...args]);
+    }
   }
 
   /** A command, failing after the handshake deadline's share rather than hanging. */

@@ -3,18 +3,6 @@
  * own clock (TIME), so that nodes whose clocks differ agree on lease expiry.
  */
 
-/** KEYS[1] leases of a user; ARGV limit, ttl ms, member. 1 when a place was granted. */
-export const RESERVE_LEASE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-  return 1
-end
-return 0`;
-
 /** KEYS[1] leases of a user; ARGV ttl ms, members...: extends the leases a live node holds (and puts back lost ones). */
 export const REFRESH_LEASES = `
 local t = redis.call('TIME')
@@ -50,3 +38,32 @@ local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
 if stored > untilMs then untilMs = stored end
 redis.call('SET', KEYS[1], untilMs, 'PXAT', untilMs)
 return 1`;
+
+/**
+ * The places asked for in one turn of the event loop, in one round trip. KEYS the
+ * users' lease keys (a key may repeat); ARGV ttl ms, then a limit and a member per key.
+ * Returns 1 or 0 per key, in order. Judged one after the other, as RESERVE_LEASE would.
+ */
+export const RESERVE_LEASES = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local granted = {}
+for i = 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if redis.call('ZCARD', KEYS[i]) < tonumber(ARGV[2 * i]) then
+    redis.call('ZADD', KEYS[i], now + ttl, ARGV[2 * i + 1])
+    redis.call('PEXPIRE', KEYS[i], ttl)
+    granted[i] = 1
+  else
+    granted[i] = 0
+  end
+end
+return granted`;
+
+/** The places given back in one turn of the event loop. KEYS the users' lease keys; ARGV one member per key. */
+export const RELEASE_LEASES = `
+for i = 1, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[i])
+end
+return #KEYS`;
