@@ -5,7 +5,7 @@ import { WS_AUTH_SETTINGS } from './ws-auth.internal-constants.js';
 import type { WsAuthSettings } from './ws-auth-options.resolver.js';
 
 /** The transport a connection uses. */
-export type WsAuthTransportName = 'ws' | 'socket.io';
+export type WsAuthTransportName = 'ws' | 'socket.io' | 'graphql-ws';
 
 /** `ws-auth.connected`: a client passed the handshake and its connection opened. */
 export interface WsAuthConnectedEvent {
