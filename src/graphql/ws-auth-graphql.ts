@@ -91,6 +91,7 @@ export class WsAuthGraphQL {
   private readonly accepted = new WeakMap<WebSocket, Accepted>();
   private readonly policies = new Map<string, GatewayPolicy>();
   private graphql: Promise<typeof import('graphql')> | undefined;
+  private serving = false;
 
   constructor(
     private readonly authenticator: HandshakeAuthenticator,
@@ -111,6 +112,7 @@ export class WsAuthGraphQL {
   graphqlWs(hooks: GraphQLWsHooks = {}, auth: WsAuthGatewayOptions = {}): GraphQLWsOptions {
     const own = hooks;
     const policy = this.policyFor(auth);
+    this.serving = true;
     return {
       ...own,
       connectionInitWaitTimeout: own.connectionInitWaitTimeout ?? this.settings.handshakeTimeoutMs,
@@ -118,6 +120,11 @@ export class WsAuthGraphQL {
       onSubscribe: (...args: Parameters<OnSubscribe>) => this.onSubscribe(args, own.onSubscribe),
       onNext: (...args: Parameters<OnNext>) => this.onNext(args, own.onNext),
     };
+  }
+
+  /** @internal Whether `graphqlWs()` made the options of a subscription server (the testing kit asks). */
+  get isServing(): boolean {
+    return this.serving;
   }
 
   /**
