@@ -5,7 +5,7 @@ import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { SubscribeMessage } from '@nestjs/websockets';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { type GraphQLWsHooks, WsAuthGraphQL } from '../../src/graphql/index.js';
-import { WsAuthGateway, WsAuthModule, type WsAuthModuleOptions, WsRoles, WsUser } from '../../src/index.js';
+import { isWsAuthClient, WsAuthGateway, WsAuthModule, type WsAuthModuleOptions, wsAuthUserId, WsRoles, WsUser } from '../../src/index.js';
 import { jwtOptions, TEST_SECRET } from '../helpers/tokens.js';
 
 export interface Member {
@@ -17,11 +17,13 @@ export interface Member {
 export const MEMBERS: Readonly<Record<string, Member>> = {
   alice: { id: 'alice', name: 'Alice', roles: ['admin'] },
   bob: { id: 'bob', name: 'Bob', roles: [] },
+  carol: { id: 'carol', name: 'Carol', roles: [] },
 };
 
 const typeDefs = /* GraphQL */ `
   type Query {
     me: String
+    probed: String
   }
   type Subscription {
     ticks: Int
@@ -83,6 +85,8 @@ export interface GraphQLSeen {
   resolved: string[];
   /** The app's own graphql-ws hooks that ran. */
   hooks: string[];
+  /** What a guard's isWsAuthClient / wsAuthUserId said, per operation. */
+  probes: Array<{ field: string; client: boolean; userId: string | undefined }>;
   ticks: Channel<number>;
 }
 
@@ -134,7 +138,15 @@ class GqlMemberGuard implements CanActivate {
  * WsAuthGraphQL. Each call defines new classes, so each app has its own.
  */
 export function graphqlApp(options: GraphQLAppOptions = {}): { module: DynamicModule; seen: GraphQLSeen } {
-  const seen: GraphQLSeen = { resolved: [], hooks: [], ticks: new Channel<number>() };
+  const seen: GraphQLSeen = { resolved: [], hooks: [], probes: [], ticks: new Channel<number>() };
+
+  /** A global-guard-like probe: what isWsAuthClient and wsAuthUserId say for a GraphQL operation. */
+  class ProbeGuard implements CanActivate {
+    canActivate(context: ExecutionContext): boolean {
+      seen.probes.push({ field: GqlExecutionContext.create(context).getInfo<{ fieldName: string }>().fieldName, client: isWsAuthClient(context), userId: wsAuthUserId(context) });
+      return true;
+    }
+  }
   const once = (value: Record<string, unknown>): AsyncIterableIterator<unknown> => {
     const iterator = seen.ticks.iterator(() => value);
     queueMicrotask(() => seen.ticks.publish(0));
@@ -148,7 +160,14 @@ export function graphqlApp(options: GraphQLAppOptions = {}): { module: DynamicMo
       return id ?? 'anonymous';
     }
 
+    @Query('probed')
+    @UseGuards(ProbeGuard)
+    probed() {
+      return 'ok';
+    }
+
     @Subscription('ticks')
+    @UseGuards(ProbeGuard)
     ticks(@WsUser() user: Member) {
       seen.resolved.push(`ticks ${user?.id}`);
       return seen.ticks.iterator((tick) => ({ ticks: tick }));

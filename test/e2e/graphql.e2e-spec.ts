@@ -80,9 +80,13 @@ describe('GraphQL subscriptions over graphql-ws (Apollo)', () => {
     expect(started.seen.resolved.length).toBe(before.resolved);
   });
 
-  test('a token sent twice (upgrade header and connectionParams): 4400', async () => {
+  test('a token sent twice (upgrade header and connectionParams, or authorization and token): 4400', async () => {
     const connection = connect(started.port, { headers: { authorization: bearer('alice') }, connectionParams: { token: sign({ sub: 'alice' }) } });
     expect(await connection.closed).toEqual({ code: 4400, reason: 'Send the token in one place only: header, subprotocol, query or auth.' });
+    const twice = connect(started.port, { connectionParams: { authorization: bearer('alice'), token: sign({ sub: 'alice' }) } });
+    expect(await twice.closed).toEqual({ code: 4400, reason: 'Send the token in one place only: header, subprotocol, query or connectionParams.' });
+    const notString = connect(started.port, { connectionParams: { token: 42 } });
+    expect(await notString.closed).toEqual({ code: 4400, reason: 'connectionParams.authorization and connectionParams.token must be strings.' });
   });
 
   test('a subscribe sent right behind a refused connection_init, or before any: never reaches a resolver', async () => {
@@ -123,6 +127,23 @@ describe('GraphQL subscriptions over graphql-ws (Apollo)', () => {
   test("the app's unmodified AuthGuard('app-jwt') over context.req works for a token sent in connectionParams", async () => {
     const connection = connect(started.port, { connectionParams: { token: sign({ sub: 'alice' }) } });
     expect(await first(connection, 'subscription { jwtGuarded }')).toEqual({ kind: 'next', data: { jwtGuarded: 'alice' } });
+  });
+
+  test('isWsAuthClient / wsAuthUserId: true and the user id for a graphql-ws operation, not for an HTTP query', async () => {
+    const before = started.seen.probes.length;
+    const connection = connect(started.port, { connectionParams: { authorization: bearer('alice') } });
+    connection.subscribe('subscription { ticks }');
+    await until(() => started.seen.probes.length > before);
+    const response = await fetch(`http://127.0.0.1:${started.port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: bearer('alice') },
+      body: JSON.stringify({ query: '{ probed }' }),
+    });
+    expect(await response.json()).toEqual({ data: { probed: 'ok' } });
+    expect(started.seen.probes.slice(before)).toEqual([
+      { field: 'ticks', client: true, userId: 'alice' },
+      { field: 'probed', client: false, userId: undefined },
+    ]);
   });
 
   test('HTTP queries are unchanged: context.req is the HTTP request, with no user the library set', async () => {
@@ -206,6 +227,7 @@ describe('events and redaction', () => {
           if (token?.includes('.')) {
             const { sub } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string };
             if (sub === 'bob') throw new Error(`profile store down for token ${token}`);
+            if (sub === 'carol') return false;
           }
           return undefined;
         },
@@ -230,6 +252,12 @@ describe('events and redaction', () => {
       ['ws-auth.refused', expect.objectContaining({ gateway: 'GraphQLSubscriptions', status: 401, reason: 'Authentication required', transport: 'graphql-ws' })],
       ['ws-auth.revoked', { gateway: 'GraphQLSubscriptions', userId: 'alice', transport: 'graphql-ws', code: 4403, reason: 'revoked' }],
     ]);
+  });
+
+  test("the app's onConnect returning false refuses with 4403 'Forbidden'; the connection is not counted", async () => {
+    const connection = connect(started.port, { connectionParams: { token: sign({ sub: 'carol' }) } });
+    expect(await connection.closed).toEqual({ code: 4403, reason: 'Forbidden' });
+    await until(() => started.app.get(WsAuthConnections).connectionsOf('carol').length === 0);
   });
 
   test('an onConnect hook that throws with a credential: 4500 without it, one redacted log line, nothing on console.error', async () => {
