@@ -4,6 +4,7 @@ export * from '../public-api.js';
 export { GraphQLWsCloseCode } from './graphql-ws.close-codes.js';
 export {
   type GraphQLContextFactory,
+  type GraphQLContextFunction,
   type GraphQLWsConnectionParams,
   type GraphQLWsContext,
   type GraphQLWsExtra,

@@ -41,8 +41,8 @@ type Hooks<Extra> = Partial<
  */
 export type GraphQLWsHooks = Hooks<GraphQLWsExtra>;
 
-/** What `graphqlWs()` returns: @nestjs/graphql types `ctx.extra` as `unknown`, which this fits. */
-export type GraphQLWsOptions = Hooks<any>;
+/** What `graphqlWs()` returns: @nestjs/graphql types `ctx.extra` as `unknown` (it is a `GraphQLWsExtra`). */
+export type GraphQLWsOptions = Hooks<unknown>;
 
 type OnSubscribe = NonNullable<GraphQLWsHooks['onSubscribe']>;
 type OnNext = NonNullable<GraphQLWsHooks['onNext']>;
@@ -50,8 +50,14 @@ type OnNext = NonNullable<GraphQLWsHooks['onNext']>;
 /** The request resolvers see as `context.req` on a subscription: the upgrade request, with the connection's user. */
 export type GraphQLWsRequest<User = unknown> = IncomingMessage & { user: User };
 
-/** A GraphQL context factory, as Apollo and graphql-ws call it. */
-export type GraphQLContextFactory = (...args: any[]) => unknown;
+/**
+ * A GraphQL context factory, as Apollo (`{ req, res }`) and graphql-ws (its context, the message, the
+ * execution arguments) call it.
+ */
+export type GraphQLContextFactory = (...args: never[]) => unknown;
+
+/** What `context()` returns, for the `context` option. */
+export type GraphQLContextFunction = (...args: unknown[]) => Promise<unknown>;
 
 /** The per-connection state of an accepted socket. */
 interface Accepted {
@@ -114,11 +120,13 @@ export class WsAuthGraphQL {
     const policy = this.policyFor(auth);
     this.serving = true;
     return {
-      ...own,
+      // The app's other hooks and options, as given (graphql-ws calls them with a GraphQLWsExtra).
+      ...(own as GraphQLWsOptions),
       connectionInitWaitTimeout: own.connectionInitWaitTimeout ?? this.settings.handshakeTimeoutMs,
-      onConnect: async (ctx: GraphQLWsContext) => this.onConnect(ctx, policy, own.onConnect),
-      onSubscribe: (...args: Parameters<OnSubscribe>) => this.onSubscribe(args, own.onSubscribe),
-      onNext: (...args: Parameters<OnNext>) => this.onNext(args, own.onNext),
+      // graphql-ws' ws server (the one @nestjs/graphql runs) puts a GraphQLWsExtra in ctx.extra.
+      onConnect: async (ctx) => this.onConnect(ctx as GraphQLWsContext, policy, own.onConnect),
+      onSubscribe: (...args) => this.onSubscribe(args as Parameters<OnSubscribe>, own.onSubscribe),
+      onNext: (...args) => this.onNext(args as Parameters<OnNext>, own.onNext),
     };
   }
 
@@ -133,7 +141,8 @@ export class WsAuthGraphQL {
    * `resolveUser` returned) — plus whatever `inner` returns for it. HTTP requests
    * get what `inner` returns, or `{ req }` as @nestjs/graphql's default does.
    */
-  context(inner?: GraphQLContextFactory): GraphQLContextFactory {
+  context(factory?: GraphQLContextFactory): GraphQLContextFunction {
+    const inner = factory as ((...args: unknown[]) => unknown) | undefined;
     return async (...args: unknown[]) => {
       const socket = socketOf(args[0]);
       if (socket === undefined) {
