@@ -95,7 +95,6 @@ const TOKEN_NOT_A_STRING = new HandshakeRejection(400, 'connectionParams.authori
 export class WsAuthGraphQL {
   private readonly logger = new Logger('WsAuth');
   private readonly accepted = new WeakMap<WebSocket, Accepted>();
-  private readonly policies = new Map<string, GatewayPolicy>();
   private graphql: Promise<typeof import('graphql')> | undefined;
   private serving = false;
 
@@ -117,7 +116,7 @@ export class WsAuthGraphQL {
    */
   graphqlWs(hooks: GraphQLWsHooks = {}, auth: WsAuthGatewayOptions = {}): GraphQLWsOptions {
     const own = hooks;
-    const policy = this.policyFor(auth);
+    const policy = this.authenticator.policyFor(GraphQLSubscriptions, auth);
     this.serving = true;
     return {
       // The app's other hooks and options, as given (graphql-ws calls them with a GraphQLWsExtra).
@@ -164,16 +163,6 @@ export class WsAuthGraphQL {
     };
   }
 
-  private policyFor(auth: WsAuthGatewayOptions): GatewayPolicy {
-    const key = JSON.stringify(auth, (_key, value: unknown) => (typeof value === 'function' ? value.name : value));
-    let policy = this.policies.get(key);
-    if (!policy) {
-      policy = this.authenticator.policyFor(GraphQLSubscriptions, auth);
-      this.policies.set(key, policy);
-    }
-    return policy;
-  }
-
   /**
    * Authenticates at `connection_init`. Synchronous when the verdict is (no
    * strategy needs I/O): a refusal then closes the socket before graphql-ws reads
@@ -188,7 +177,9 @@ export class WsAuthGraphQL {
     let token: string | undefined;
     const failed = (error: unknown): false => {
       // graphql-ws would print the error with console.error and send its message as the close reason.
-      this.logger.error(`${policy.gateway}: onConnect failed; closed 4500. ${loggable(error, token, request)}`);
+      // One line per failure, without the stack (as the core logs a failed strategy).
+      const line = error instanceof Error ? `${error.name}: ${error.message}` : error;
+      this.logger.error(`${policy.gateway}: onConnect failed; closed 4500. ${loggable(line, token, request)}`);
       if (this.accepted.has(socket)) {
         this.registry.close(socket, GraphQLWsCloseCode.InternalServerError, 'Internal server error', 'client');
       } else {
@@ -252,9 +243,6 @@ export class WsAuthGraphQL {
     noteRequest(socket, request);
     if (!this.registry.accept(socket, verdict, graphqlWsTransport)) {
       return false; // disconnected while it authenticated: closed 4403 'revoked'
-    }
-    if (verdict.userId === undefined) {
-      (request as { user?: unknown }).user = verdict.user;
     }
     markAccepted(request, verdict.userId ?? null);
     const expiresAt =

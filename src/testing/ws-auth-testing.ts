@@ -502,7 +502,7 @@ async function transportOf(app: INestApplication): Promise<WsAuthTestingTranspor
     return installed[0]!;
   }
   throw new WsAuthTestingError(
-    `cannot tell whether the app serves its gateways over ws or Socket.IO: pass { transport: 'ws' }, { transport: 'socket.io' } or { transport: 'graphql-ws' } to WsAuthTesting.start().`,
+    `cannot tell whether the app serves its gateways over ws or Socket.IO: pass { transport: 'ws' } or { transport: 'socket.io' } to WsAuthTesting.start() ({ transport: 'graphql-ws' } for GraphQL subscriptions).`,
   );
 }
 

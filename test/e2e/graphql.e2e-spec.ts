@@ -271,6 +271,7 @@ describe('events and redaction', () => {
       expect(logged).toHaveLength(1);
       expect(logged[0]).toContain('GraphQLSubscriptions: onConnect failed; closed 4500. Error: profile store down for token');
       expect(logged[0]).not.toContain(secretOf(token));
+      expect(logged[0]).not.toMatch(/\n\s+at /); // no stack
       expect(printed).not.toHaveBeenCalled();
       expect(started.app.get(WsAuthConnections).connectionsOf('bob')).toEqual([]);
     } finally {
