@@ -5,6 +5,7 @@ import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { SubscribeMessage } from '@nestjs/websockets';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { type GraphQLWsHooks, WsAuthGraphQL } from '../../src/graphql/index.js';
+import type { WsAuthGatewayOptions } from '../../src/index.js';
 import { isWsAuthClient, WsAuthGateway, WsAuthModule, type WsAuthModuleOptions, wsAuthUserId, WsRoles, WsUser } from '../../src/index.js';
 import { jwtOptions, TEST_SECRET } from '../helpers/tokens.js';
 
@@ -94,6 +95,8 @@ export interface GraphQLAppOptions {
   module?: Partial<WsAuthModuleOptions<Member>>;
   /** The app's own graphql-ws hooks, chained after the library's. */
   hooks?: GraphQLWsHooks;
+  /** The `auth` options of the subscription server (graphqlWs's second argument). */
+  auth?: WsAuthGatewayOptions;
   /** A ws gateway at /chat beside GraphQL subscriptions at /graphql, on the same port. */
   withGateway?: boolean;
 }
@@ -234,7 +237,7 @@ export function graphqlApp(options: GraphQLAppOptions = {}): { module: DynamicMo
         inject: [WsAuthGraphQL],
         useFactory: (auth: WsAuthGraphQL) => ({
           typeDefs,
-          subscriptions: { 'graphql-ws': auth.graphqlWs(hooks) },
+          subscriptions: { 'graphql-ws': auth.graphqlWs(hooks, options.auth) },
           context: auth.context(({ req }: { req?: unknown }) => ({ app: 'own', ...(req === undefined ? {} : { req }) })),
         }),
       }),

@@ -5,7 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { WsAuthConnections, WsAuthEvents, type WsAuthEventMap, type WsAuthEventName } from '../../src/index.js';
 import { WsAuthAdapter } from '../../src/ws/index.js';
-import { type GraphQLAppOptions, type GraphQLSeen, graphqlApp } from '../apps/graphql.app.js';
+import { type GraphQLAppOptions, type GraphQLSeen, graphqlApp, MEMBERS } from '../apps/graphql.app.js';
+import { Registry } from 'prom-client';
 import { type GqlConnection, gqlConnect, rawGraphqlSocket } from '../helpers/graphql-client.js';
 import { logger } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
@@ -181,7 +182,11 @@ describe('limits and deadlines', () => {
   let started: Started;
   beforeAll(async () => {
     started = await start({
-      module: { maxConnectionsPerUser: 1, handshakeTimeoutMs: 300, failedHandshakes: { limit: 2, windowSeconds: 60 } },
+      module: {
+        maxConnectionsPerUser: 1,
+        handshakeTimeoutMs: 300,
+        failedHandshakes: { limit: 2, windowSeconds: 60 },
+      },
     });
   });
   afterAll(() => started.app.close());
@@ -215,12 +220,19 @@ describe('limits and deadlines', () => {
   });
 });
 
-describe('events and redaction', () => {
+describe('events, metrics and redaction', () => {
   let started: Started;
+  const registry = new Registry();
   const secretOf = (token: string) => token.slice(-20);
   beforeAll(async () => {
     started = await start({
-      module: { events: true },
+      module: {
+        events: true,
+        metrics: { registry },
+        handshakeTimeoutMs: 300,
+        // 'slow': a user store that never answers
+        resolveUser: (claims) => (claims.sub === 'slow' ? new Promise(() => {}) : (MEMBERS[claims.sub as string] ?? null)),
+      },
       hooks: {
         onConnect: (ctx) => {
           const { token } = (ctx.connectionParams ?? {}) as { token?: string };
@@ -247,10 +259,23 @@ describe('events and redaction', () => {
     started.app.get(WsAuthConnections).disconnectUser('alice');
     await alice.closed;
     stops.forEach((stop) => stop());
+    expect(await registry.metrics()).toContain('ws_auth_connections{gateway="GraphQLSubscriptions",transport="graphql-ws"} 0');
+    expect(await registry.metrics()).toContain('ws_auth_handshakes_total{gateway="GraphQLSubscriptions",outcome="accepted"} 1');
     expect(events).toEqual([
       ['ws-auth.connected', { gateway: 'GraphQLSubscriptions', userId: 'alice', transport: 'graphql-ws' }],
       ['ws-auth.refused', expect.objectContaining({ gateway: 'GraphQLSubscriptions', status: 401, reason: 'Authentication required', transport: 'graphql-ws' })],
       ['ws-auth.revoked', { gateway: 'GraphQLSubscriptions', userId: 'alice', transport: 'graphql-ws', code: 4403, reason: 'revoked' }],
+    ]);
+  });
+
+  test('authentication outlasting handshakeTimeoutMs: 4503 (the graphql-ws client retries it), one warning', async () => {
+    const warnings = logger.lines.filter((line) => line.startsWith('warn')).length;
+    expect(await connect(started.port, { connectionParams: { token: sign({ sub: 'slow' }) } }).closed).toEqual({
+      code: 4503,
+      reason: 'Authentication timed out',
+    });
+    expect(logger.lines.filter((line) => line.startsWith('warn')).slice(warnings)).toEqual([
+      expect.stringContaining('GraphQLSubscriptions: authentication took longer than handshakeTimeoutMs (300 ms); answered 503.'),
     ]);
   });
 
@@ -277,6 +302,20 @@ describe('events and redaction', () => {
     } finally {
       printed.mockRestore();
     }
+  });
+});
+
+describe("graphqlWs(hooks, auth): a gateway's auth options for the subscription server", () => {
+  let started: Started;
+  beforeAll(async () => {
+    started = await start({ auth: { strategies: ['app-jwt'], roles: ['admin'] } });
+  });
+  afterAll(() => started.app.close());
+
+  test("the app's own passport strategy by name reads a connectionParams token; roles are checked at connection_init", async () => {
+    const alice = connect(started.port, { connectionParams: { token: sign({ sub: 'alice' }) } });
+    expect(await first(alice, 'subscription { whoami }')).toEqual({ kind: 'next', data: { whoami: 'alice' } });
+    expect(await connect(started.port, { connectionParams: { token: sign({ sub: 'bob' }) } }).closed).toEqual({ code: 4403, reason: 'Insufficient role' });
   });
 });
 
