@@ -1,7 +1,7 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { type CanActivate, type DynamicModule, type ExecutionContext, Injectable, Module, UseGuards } from '@nestjs/common';
 import { Context, GqlExecutionContext, GraphQLModule, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { AuthGuard, PassportStrategy } from '@nestjs/passport';
+import { AuthGuard, PassportSerializer, PassportStrategy } from '@nestjs/passport';
 import { SubscribeMessage } from '@nestjs/websockets';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { type GraphQLWsHooks, WsAuthGraphQL } from '../../src/graphql/index.js';
@@ -99,6 +99,18 @@ export interface GraphQLAppOptions {
   auth?: WsAuthGatewayOptions;
   /** A ws gateway at /chat beside GraphQL subscriptions at /graphql, on the same port. */
   withGateway?: boolean;
+}
+
+/** What a passport session keeps of a member (the id), and how the member comes back. */
+@Injectable()
+export class MemberSerializer extends PassportSerializer {
+  serializeUser(user: Member, done: (error: unknown, id?: string) => void): void {
+    done(null, user.id);
+  }
+
+  deserializeUser(id: string, done: (error: unknown, user?: Member | null) => void): void {
+    done(null, MEMBERS[id] ?? null);
+  }
 }
 
 /** The app's own passport-jwt strategy, for its HTTP routes; reads the Authorization header. */
@@ -242,7 +254,7 @@ export function graphqlApp(options: GraphQLAppOptions = {}): { module: DynamicMo
         }),
       }),
     ],
-    providers: [FeedResolver, AppJwtStrategy, ...(options.withGateway ? [ChatGateway] : [])],
+    providers: [FeedResolver, AppJwtStrategy, MemberSerializer, ...(options.withGateway ? [ChatGateway] : [])],
   })
   class GraphQLAppModule {}
 

@@ -9,7 +9,10 @@ import { type GraphQLAppOptions, type GraphQLSeen, graphqlApp, MEMBERS } from '.
 import { Registry } from 'prom-client';
 import { type GqlConnection, gqlConnect, rawGraphqlSocket } from '../helpers/graphql-client.js';
 import { logger } from '../helpers/test-app.js';
-import { sign } from '../helpers/tokens.js';
+import { jwtOptions, sign } from '../helpers/tokens.js';
+import session from 'express-session';
+import passport from 'passport';
+import { WsAuthTesting } from '../../src/testing/index.js';
 import { until } from '../helpers/wait.js';
 import { closed as wsClosed, connect as wsConnect, request as wsRequest } from '../helpers/ws-client.js';
 
@@ -316,6 +319,44 @@ describe("graphqlWs(hooks, auth): a gateway's auth options for the subscription 
     const alice = connect(started.port, { connectionParams: { token: sign({ sub: 'alice' }) } });
     expect(await first(alice, 'subscription { whoami }')).toEqual({ kind: 'next', data: { whoami: 'alice' } });
     expect(await connect(started.port, { connectionParams: { token: sign({ sub: 'bob' }) } }).closed).toEqual({ code: 4403, reason: 'Insufficient role' });
+  });
+});
+
+describe('credentials of the upgrade: a JWT cookie, a session cookie (through the kit)', () => {
+  const sessionMiddleware = session({ secret: 'test-session-secret', resave: false, saveUninitialized: false });
+  let kit: WsAuthTesting;
+  beforeAll(async () => {
+    const { module } = graphqlApp({
+      module: {
+        strategies: ['session', 'jwt'],
+        session: sessionMiddleware,
+        jwt: { ...jwtOptions, cookie: 'access_token' },
+        allowedOrigins: ['https://app.example'],
+      },
+    });
+    kit = await WsAuthTesting.start(module, {
+      transport: 'graphql-ws',
+      logger,
+      configure: (app) => {
+        app.use(sessionMiddleware);
+        app.use(passport.session());
+      },
+    });
+  });
+  afterAll(() => kit.close());
+
+  test('the session of the web app: the logged-in member is context.req.user', async () => {
+    const alice = await kit.connectAs(MEMBERS.alice!, '/graphql', { via: 'session', headers: { origin: 'https://app.example' } });
+    await alice.subscribe('subscription { whoami }').expectNext({ whoami: 'alice' });
+  });
+
+  test('a JWT cookie; from another site it is refused 4403', async () => {
+    const bob = await kit.connectAs(MEMBERS.bob!, '/graphql', { via: 'cookie', headers: { origin: 'https://app.example' } });
+    await bob.subscribe('subscription { whoami }').expectNext({ whoami: 'bob' });
+    expect(await kit.expectRefused('/graphql', { as: MEMBERS.bob!, via: 'cookie', headers: { origin: 'https://evil.example' } }, 4403)).toEqual({
+      status: 4403,
+      message: 'Origin not allowed',
+    });
   });
 });
 
