@@ -152,7 +152,12 @@ export class WsAuthGraphQL {
         // graphql-ws only runs operations of acknowledged connections: only a server set up without graphqlWs() gets here.
         throw new Error('nest-ws-auth: this graphql-ws connection was not authenticated; pass auth.graphqlWs() as subscriptions[\'graphql-ws\'].');
       }
-      const context = inner ? await inner(...args) : undefined;
+      let context: unknown;
+      try {
+        context = inner ? await inner(...args) : undefined;
+      } catch (error) {
+        throw this.failedOperation(socket, accepted.request, args[0] as GraphQLWsContext, 'the context factory', error);
+      }
       if (context === undefined || context === null) {
         return { req: accepted.request };
       }
@@ -265,7 +270,29 @@ export class WsAuthGraphQL {
       const { GraphQLError } = await (this.graphql ??= import('graphql'));
       return [new GraphQLError('Connection closed')];
     }
-    return own?.(...args);
+    if (!own) {
+      return undefined;
+    }
+    try {
+      return await own(...args);
+    } catch (error) {
+      throw this.failedOperation(socket, args[0].extra.request, args[0], 'onSubscribe', error);
+    }
+  }
+
+  /**
+   * An app's hook or context factory failed for an operation: one log line without
+   * credentials, the connection closed 4500 'Internal server error', and what graphql-ws
+   * gets to print and to put in its own close reason: an error that carries none.
+   */
+  private failedOperation(socket: WebSocket, request: IncomingMessage, ctx: GraphQLWsContext, what: string, error: unknown): Error {
+    const token = paramsToken(ctx.connectionParams ?? {});
+    const line = error instanceof Error ? `${error.name}: ${error.message}` : error;
+    this.logger.error(
+      `${GraphQLSubscriptions.name}: ${what} failed; closed 4500. ${loggable(line, typeof token === 'string' ? token : undefined, request)}`,
+    );
+    this.registry.close(socket, GraphQLWsCloseCode.InternalServerError, 'Internal server error', 'client');
+    return new Error(`nest-ws-auth: ${what} failed (logged by WsAuth, credentials redacted)`);
   }
 
   private onNext(args: Parameters<OnNext>, own: OnNext | undefined): ReturnType<OnNext> {

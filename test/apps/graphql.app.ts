@@ -95,6 +95,8 @@ export interface GraphQLAppOptions {
   module?: Partial<WsAuthModuleOptions<Member>>;
   /** The app's own graphql-ws hooks, chained after the library's. */
   hooks?: GraphQLWsHooks;
+  /** The app's own context factory. @default one adding `app: 'own'` */
+  context?: (...args: never[]) => unknown;
   /** The `auth` options of the subscription server (graphqlWs's second argument). */
   auth?: WsAuthGatewayOptions;
   /** A ws gateway at /chat beside GraphQL subscriptions at /graphql, on the same port. */
@@ -250,7 +252,7 @@ export function graphqlApp(options: GraphQLAppOptions = {}): { module: DynamicMo
         useFactory: (auth: WsAuthGraphQL) => ({
           typeDefs,
           subscriptions: { 'graphql-ws': auth.graphqlWs(hooks, options.auth) },
-          context: auth.context(({ req }: { req?: unknown }) => ({ app: 'own', ...(req === undefined ? {} : { req }) })),
+          context: auth.context(options.context ?? (({ req }: { req?: unknown }) => ({ app: 'own', ...(req === undefined ? {} : { req }) }))),
         }),
       }),
     ],

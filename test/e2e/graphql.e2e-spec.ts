@@ -236,6 +236,11 @@ describe('events, metrics and redaction', () => {
         // 'slow': a user store that never answers
         resolveUser: (claims) => (claims.sub === 'slow' ? new Promise(() => {}) : (MEMBERS[claims.sub as string] ?? null)),
       },
+      context: (ctx: { connectionParams?: { token?: string } }) => {
+        const token = ctx.connectionParams?.token;
+        if (token !== undefined && ctx.connectionParams && 'dave' in ctx.connectionParams) throw new Error(`no profile for ${token}`);
+        return {};
+      },
       hooks: {
         onConnect: (ctx) => {
           const { token } = (ctx.connectionParams ?? {}) as { token?: string };
@@ -280,6 +285,24 @@ describe('events, metrics and redaction', () => {
     expect(logger.lines.filter((line) => line.startsWith('warn')).slice(warnings)).toEqual([
       expect.stringContaining('GraphQLSubscriptions: authentication took longer than handshakeTimeoutMs (300 ms); answered 503.'),
     ]);
+  });
+
+  test('a context factory that throws with a credential: 4500 without it, one redacted log line, graphql-ws prints none', async () => {
+    const printed = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const token = sign({ sub: 'alice' });
+      const connection = connect(started.port, { connectionParams: { token, dave: true } });
+      await connection.acknowledged;
+      const errors = logger.errors().length;
+      connection.subscribe('subscription { whoami }');
+      expect(await connection.closed).toEqual({ code: 4500, reason: 'Internal server error' });
+      const logged = logger.errors().slice(errors);
+      expect(logged).toEqual([expect.stringContaining('GraphQLSubscriptions: the context factory failed; closed 4500. Error: no profile for')]);
+      expect(logged[0]).not.toContain(secretOf(token));
+      expect(JSON.stringify(printed.mock.calls.map((call) => call.map(String)))).not.toContain(secretOf(token));
+    } finally {
+      printed.mockRestore();
+    }
   });
 
   test("the app's onConnect returning false refuses with 4403 'Forbidden'; the connection is not counted", async () => {
