@@ -210,19 +210,19 @@ export class WsAuthGraphQL {
         .then(answered, failed);
     };
     try {
-      const fromParams = paramsToken(ctx.connectionParams ?? {});
+      const fromParams = paramsCredential(ctx.connectionParams ?? {});
       if (fromParams instanceof HandshakeRejection) {
         return this.refuse(socket, fromParams);
       }
-      token = fromParams;
+      token = fromParams?.token;
       let authToken: string | undefined;
       if (fromParams !== undefined) {
         if (request.headers.authorization === undefined) {
           // As if sent in the upgrade: every strategy (an app's passport-jwt included) and the app's
-          // AuthGuard on context.req read it where they read any bearer token.
-          request.headers.authorization = /^bearer\s/i.test(fromParams) ? fromParams : `Bearer ${fromParams}`;
+          // AuthGuard on context.req read it where they read an Authorization header.
+          request.headers.authorization = fromParams.authorization;
         } else {
-          authToken = fromParams; // beside an Authorization header: the core answers 400 for a token sent twice
+          authToken = fromParams.token; // beside an Authorization header: the core answers 400 for a token sent twice
         }
       }
       const verdict = this.authenticator.authenticate(
@@ -286,10 +286,10 @@ export class WsAuthGraphQL {
    * gets to print and to put in its own close reason: an error that carries none.
    */
   private failedOperation(socket: WebSocket, request: IncomingMessage, ctx: GraphQLWsContext, what: string, error: unknown): Error {
-    const token = paramsToken(ctx.connectionParams ?? {});
+    const credential = paramsCredential(ctx.connectionParams ?? {});
     const line = error instanceof Error ? `${error.name}: ${error.message}` : error;
     this.logger.error(
-      `${GraphQLSubscriptions.name}: ${what} failed; closed 4500. ${loggable(line, typeof token === 'string' ? token : undefined, request)}`,
+      `${GraphQLSubscriptions.name}: ${what} failed; closed 4500. ${loggable(line, credential instanceof HandshakeRejection ? undefined : credential?.token, request)}`,
     );
     this.registry.close(socket, GraphQLWsCloseCode.InternalServerError, 'Internal server error', 'client');
     return new Error(`nest-ws-auth: ${what} failed (logged by WsAuth, credentials redacted)`);
@@ -328,8 +328,12 @@ function socketOf(argument: unknown): WebSocket | undefined {
   return typeof socket === 'object' && socket !== null ? (socket as WebSocket) : undefined;
 }
 
-/** The token of a `connection_init` payload, if any. */
-function paramsToken(params: Readonly<Record<string, unknown>>): string | undefined | HandshakeRejection {
+/**
+ * The credential of a `connection_init` payload, if any: `authorization` is an
+ * Authorization header value as it is (any scheme); `token` a bearer token
+ * (`'Bearer …'` accepted too).
+ */
+function paramsCredential(params: Readonly<Record<string, unknown>>): { authorization: string; token: string } | undefined | HandshakeRejection {
   const { authorization, token } = params;
   if (authorization !== undefined && token !== undefined) {
     return TOKEN_TWICE;
@@ -338,7 +342,15 @@ function paramsToken(params: Readonly<Record<string, unknown>>): string | undefi
   if (value === undefined || value === null) {
     return undefined;
   }
-  return typeof value === 'string' ? value : TOKEN_NOT_A_STRING;
+  if (typeof value !== 'string') {
+    return TOKEN_NOT_A_STRING;
+  }
+  const scheme = /^\s*\S+\s+/.exec(value);
+  if (authorization !== undefined) {
+    return { authorization: value, token: scheme ? value.slice(scheme[0].length).trim() : value };
+  }
+  const bearer = scheme !== null && /^\s*bearer\s/i.test(scheme[0]);
+  return { authorization: bearer ? value : `Bearer ${value}`, token: bearer ? value.slice(scheme[0].length).trim() : value };
 }
 
 /** A handshake status as a graphql-ws close code (see `GraphQLWsCloseCode`). */

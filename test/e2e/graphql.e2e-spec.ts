@@ -72,6 +72,7 @@ describe('GraphQL subscriptions over graphql-ws (Apollo)', () => {
     ['a forged token', { connectionParams: { token: sign({ sub: 'alice' }, {}, 'another-secret-0123456789abcdef-0123') } }, 'Invalid token'],
     ['an expired token', { connectionParams: { token: sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 }) } }, 'Token expired'],
     ['an unknown user', { connectionParams: { authorization: bearer('mallory') } }, 'Unknown user'],
+    ['another scheme in connectionParams (kept as it is)', { connectionParams: { authorization: 'Basic YWxpY2U6cGFzc3dvcmQ=' } }, 'Invalid credentials'],
     ['another site', { headers: { origin: 'https://evil.example', authorization: bearer('alice') } }, 'Origin not allowed'],
   ])('%s: closed 4403 with the reason, before the ack; no onConnect of the app, no resolver', async (_case, options, reason) => {
     const before = { hooks: started.seen.hooks.length, resolved: started.seen.resolved.length };
