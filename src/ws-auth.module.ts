@@ -34,6 +34,8 @@ import { WsAuthConnections } from './ws-auth-connections.service.js';
 import type { WsAuthModuleOptions } from './ws-auth-module-options.interface.js';
 import { resolveWsAuthOptions, type WsAuthSettings } from './ws-auth-options.resolver.js';
 import { WsRolesGuard } from './ws-roles.guard.js';
+// Loads neither graphql nor graphql-ws: apps without GraphQL get it too, unused.
+import { WsAuthGraphQL } from './graphql/ws-auth-graphql.js';
 
 /**
  * Authenticates the clients of every `@WsAuthGateway` during the HTTP upgrade.
@@ -100,9 +102,10 @@ import { WsRolesGuard } from './ws-roles.guard.js';
     HandshakeAuthenticator,
     TokenRefresher,
     WsRolesGuard,
+    WsAuthGraphQL,
   ],
   // The adapters reach the authenticator, registry and refresher through app.get(); the app's modules use these.
-  exports: [WS_AUTH_SETTINGS, WS_AUTH_CLOCK, WsAuthConnections, WsAuthEvents, WsRolesGuard],
+  exports: [WS_AUTH_SETTINGS, WS_AUTH_CLOCK, WsAuthConnections, WsAuthEvents, WsRolesGuard, WsAuthGraphQL],
 })
 export class WsAuthModule extends ConfigurableModuleClass implements OnApplicationBootstrap {
   constructor(

@@ -19,7 +19,7 @@ import type { IssuedCredential } from './revocation.list.js';
  * runs for that client afterwards.
  */
 export interface ClientTransport<Client extends object = object> {
-  readonly name: 'ws' | 'socket.io';
+  readonly name: 'ws' | 'socket.io' | 'graphql-ws';
   isOpen(client: Client): boolean;
   /** Sets what the gateway reads as the client's user (`client.user`, and `client.data.user` on Socket.IO). */
   setUser(client: Client, user: unknown): void;

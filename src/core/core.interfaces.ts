@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Verdict } from './handshake.interfaces.js';
 
 /** The transports a connection can come in on (events and metrics carry it). */
-export type WsAuthTransportName = 'ws' | 'socket.io';
+export type WsAuthTransportName = 'ws' | 'socket.io' | 'graphql-ws';
 
 /** Why a tracked connection closed, as metrics count it. */
 export type CloseCause = 'expired' | 'revoked' | 'refresh_refused' | 'client';

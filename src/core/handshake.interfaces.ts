@@ -58,13 +58,13 @@ export interface Reservation {
 export interface HandshakeRequest {
   /** The HTTP request that opened the connection (the upgrade request; Socket.IO's `socket.request`). */
   readonly request: IncomingMessage;
-  /** A token the transport carries outside HTTP: Socket.IO's `handshake.auth.token`. */
+  /** A token the transport carries outside HTTP: Socket.IO's `handshake.auth.token`, graphql-ws's `connection_init` payload. */
   readonly authToken?: unknown;
   /** The client's address as the transport saw it; default: `request.socket.remoteAddress`. */
   readonly remoteAddress?: string;
   readonly link: HandshakeLink;
   /** Which transport the handshake came in on, for events. */
-  readonly transport?: 'ws' | 'socket.io';
+  readonly transport?: 'ws' | 'socket.io' | 'graphql-ws';
 }
 
 /** When a handshake started (`performance.now()`): one that started before a disconnect of its user does not open. */

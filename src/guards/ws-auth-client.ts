@@ -12,10 +12,12 @@ import { acceptedUserId } from '../core/accepted-clients.js';
  * ```ts
  * if (isWsAuthClient(context)) return true; // authenticated at the handshake by nest-ws-auth
  * ```
- * Messages of plain gateways still go through the guard. Costs a WeakMap look-up.
+ * Messages of plain gateways still go through the guard, and so do GraphQL HTTP
+ * requests; operations of graphql-ws connections `WsAuthGraphQL` accepted pass.
+ * Costs a WeakMap look-up.
  */
 export function isWsAuthClient(context: ExecutionContext): boolean {
-  return context.getType() === 'ws' && acceptedUserId(context.switchToWs().getClient()) !== undefined;
+  return acceptedUserId(clientOf(context)) !== undefined;
 }
 
 /**
@@ -29,8 +31,21 @@ export function isWsAuthClient(context: ExecutionContext): boolean {
  * ```
  */
 export function wsAuthUserId(context: ExecutionContext): string | undefined {
-  if (context.getType() !== 'ws') {
-    return undefined;
+  return acceptedUserId(clientOf(context)) ?? undefined;
+}
+
+/**
+ * The client of a WebSocket message; for a GraphQL operation (`getType()` is
+ * `'graphql'`), its context's `req`: the upgrade request of a graphql-ws
+ * connection the library accepted (`WsAuthGraphQL`), never an HTTP request.
+ */
+function clientOf(context: ExecutionContext): unknown {
+  const type = context.getType() as string;
+  if (type === 'ws') {
+    return context.switchToWs().getClient();
   }
-  return acceptedUserId(context.switchToWs().getClient()) ?? undefined;
+  if (type === 'graphql') {
+    return context.getArgByIndex<{ req?: unknown } | undefined>(2)?.req;
+  }
+  return undefined;
 }

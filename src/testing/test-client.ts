@@ -2,7 +2,9 @@ import { AssertionError } from 'node:assert';
 import { inspect } from 'node:util';
 import type { WebSocket } from 'ws';
 import { WS_AUTH_CLOSED_EVENT, WS_AUTH_REFRESH_EVENT, WS_AUTH_REFRESHED_EVENT } from '../core/ws-auth.constants.js';
+import type { GraphQLTestSubscription } from './graphql-test-client.js';
 import { matchesPartially } from './partial-match.js';
+import { WsAuthTestingError } from './ws-auth-testing.errors.js';
 
 /** An event the client received: ws `{ event, data }` frames, Socket.IO events (first argument). */
 export interface ReceivedEvent {
@@ -29,6 +31,8 @@ export interface ConnectionPlan {
   readonly query: Readonly<Record<string, string>>;
   /** ws subprotocols offered. */
   readonly protocols: readonly string[];
+  /** graphql-ws `connection_init` payload. */
+  readonly connectionParams?: Readonly<Record<string, unknown>>;
   /** Socket.IO `auth` payload. */
   readonly auth?: Readonly<Record<string, unknown>>;
   /** The token the client presented, if any. */
@@ -84,6 +88,15 @@ export abstract class WsAuthTestClient<User = unknown> {
 
   /** Closes the connection from the client's side. */
   abstract close(): Promise<void>;
+
+  /**
+   * graphql-ws: starts a GraphQL operation (a subscription, usually) on the
+   * connection, whose `expectNext`/`expectError`/`expectComplete` wait for its events.
+   */
+  subscribe(query: string, variables?: Record<string, unknown>): GraphQLTestSubscription;
+  subscribe(): never {
+    throw new WsAuthTestingError(`subscribe() runs GraphQL operations: start the kit with { transport: 'graphql-ws' }.`);
+  }
 
   protected abstract sendRefresh(token: string): Promise<RefreshAnswer>;
 

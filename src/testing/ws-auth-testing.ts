@@ -7,22 +7,26 @@ import { WS_AUTH_PROTOCOL_PREFIX } from '../core/ws-auth.constants.js';
 import { WS_AUTH_CLOCK, WS_AUTH_SETTINGS } from '../ws-auth.internal-constants.js';
 import type { WsAuthSettings } from '../ws-auth-options.resolver.js';
 import { gatewayOptionsOf, guardedGatewayOf } from '../ws-auth-gateway.decorator.js';
+// Loads neither graphql nor graphql-ws (the kit reads whether the app uses it).
+import { WsAuthGraphQL } from '../graphql/ws-auth-graphql.js';
 import { sessionCookieFor } from './session.login.js';
 import { IoTestClient, type ConnectionPlan, WsTestClient, type WsAuthTestClient } from './test-client.js';
 import { TestClock } from './test.clock.js';
 import { claimsOf, signerFor, type TokenSigner } from './token.minter.js';
 import { WsAuthTestingError } from './ws-auth-testing.errors.js';
 
-export type WsAuthTestingTransport = 'ws' | 'socket.io';
+export type WsAuthTestingTransport = 'ws' | 'socket.io' | 'graphql-ws';
 
 /** How `connectAs` presents the user's credentials. */
-export type ConnectVia = 'header' | 'auth' | 'subprotocol' | 'query' | 'cookie' | 'session';
+export type ConnectVia = 'header' | 'auth' | 'subprotocol' | 'query' | 'cookie' | 'session' | 'connectionParams';
 
 /** Options of `WsAuthTesting.start()`. */
 export interface WsAuthTestingOptions {
   /**
    * The client the kit connects with (and, for an app the kit creates, the adapter); Socket.IO needs
-   * socket.io-client. @default what the app's guarded gateways declare (`namespace`: Socket.IO, `path`: ws),
+   * socket.io-client, `'graphql-ws'` (GraphQL subscriptions of @nestjs/graphql with `WsAuthGraphQL`)
+   * graphql-ws. @default what the app's guarded gateways declare (`namespace`: Socket.IO, `path`: ws),
+   * else `'graphql-ws'` if the app has no guarded gateway and uses `WsAuthGraphQL.graphqlWs()`,
    * else the one of @nestjs/platform-ws and @nestjs/platform-socket.io that is installed
    */
   transport?: WsAuthTestingTransport;
@@ -32,7 +36,10 @@ export interface WsAuthTestingOptions {
    * you pass (configure it yourself).
    */
   configure?: (app: INestApplication) => void | Promise<void>;
-  /** The WebSocket adapter of an app the kit creates. @default WsAuthAdapter (ws) or WsAuthIoAdapter (Socket.IO) */
+  /**
+   * The WebSocket adapter of an app the kit creates. @default WsAuthAdapter (ws) or WsAuthIoAdapter (Socket.IO);
+   * graphql-ws: WsAuthAdapter if the app has guarded gateways, else none
+   */
   adapter?: (app: INestApplication) => WebSocketAdapter;
   /** Logger of an app the kit creates. @default ['error', 'fatal'] */
   logger?: LoggerService | LogLevel[] | false;
@@ -57,6 +64,8 @@ export interface ConnectAsOptions {
    * `subprotocol` (`bearer.<token>` beside an app protocol), `query` (`?token=`),
    * `cookie` (the `jwt.cookie` cookie), `session` (a session logged in as the user).
    * Socket.IO: `auth` (default: `auth: { token }`), `header`, `query`, `cookie`, `session`.
+   * graphql-ws: `connectionParams` (default: `{ authorization: 'Bearer …' }` in `connection_init`),
+   * `header`, `query`, `cookie`, `session`.
    */
   via?: ConnectVia;
   /** This token instead of one the kit mints. */
@@ -81,7 +90,10 @@ export interface ExpectRefusedOptions extends ConnectAsOptions {
   as?: WsAuthTestClient<unknown> | object;
 }
 
-/** A refused handshake: the HTTP status (ws) or `connect_error`'s `err.data` (Socket.IO). */
+/**
+ * A refused handshake: the HTTP status (ws) or `connect_error`'s `err.data` (Socket.IO); graphql-ws, which
+ * refuses after the upgrade: the close code as `status` (4403, 4429...) and its reason as `message`.
+ */
 export interface Refusal {
   readonly status: number;
   readonly message: string;
@@ -136,8 +148,8 @@ export class WsAuthTesting {
    * yourself; the kit listens if it does not yet).
    */
   static async start(target: StartTarget, options: WsAuthTestingOptions = {}): Promise<WsAuthTesting> {
-    if (options.transport !== undefined && options.transport !== 'ws' && options.transport !== 'socket.io') {
-      throw new WsAuthTestingError(`transport must be 'ws' or 'socket.io'; got ${String(options.transport)}.`);
+    if (options.transport !== undefined && options.transport !== 'ws' && options.transport !== 'socket.io' && options.transport !== 'graphql-ws') {
+      throw new WsAuthTestingError(`transport must be 'ws', 'socket.io' or 'graphql-ws'; got ${String(options.transport)}.`);
     }
     let app: INestApplication;
     let transport: WsAuthTestingTransport;
@@ -154,7 +166,10 @@ export class WsAuthTesting {
         await app.close();
         throw error;
       }
-      app.useWebSocketAdapter(options.adapter ? options.adapter(app) : await defaultAdapter(app, transport));
+      const adapter = options.adapter ? options.adapter(app) : await defaultAdapter(app, transport);
+      if (adapter) {
+        app.useWebSocketAdapter(adapter);
+      }
       await options.configure?.(app);
     }
     try {
@@ -178,9 +193,9 @@ export class WsAuthTesting {
     }
   }
 
-  /** `ws://127.0.0.1:<port><path>` (ws) or `http://127.0.0.1:<port><path>` (Socket.IO). */
+  /** `ws://127.0.0.1:<port><path>` (ws, graphql-ws) or `http://127.0.0.1:<port><path>` (Socket.IO). */
   url(path: string): string {
-    return `${this.transport === 'ws' ? 'ws' : 'http'}://127.0.0.1:${this.port}${path}`;
+    return `${this.transport === 'socket.io' ? 'http' : 'ws'}://127.0.0.1:${this.port}${path}`;
   }
 
   /**
@@ -293,12 +308,17 @@ export class WsAuthTesting {
     via: ConnectVia | undefined,
     base: Pick<ConnectionPlan, 'headers' | 'query' | 'protocols'> = { headers: {}, query: {}, protocols: [] },
   ): Partial<ConnectionPlan> & { token: string } {
-    const how = via ?? (this.transport === 'ws' ? 'header' : 'auth');
+    const how = via ?? (this.transport === 'ws' ? 'header' : this.transport === 'graphql-ws' ? 'connectionParams' : 'auth');
     switch (how) {
       case 'header':
         return { token, headers: { ...base.headers, authorization: `Bearer ${token}` } };
+      case 'connectionParams':
+        if (this.transport !== 'graphql-ws') {
+          throw new WsAuthTestingError(`via: 'connectionParams' is graphql-ws' connection_init payload; start the kit with { transport: 'graphql-ws' }.`);
+        }
+        return { token, connectionParams: { authorization: `Bearer ${token}` } };
       case 'auth':
-        if (this.transport === 'ws') {
+        if (this.transport !== 'socket.io') {
           throw new WsAuthTestingError(`via: 'auth' is Socket.IO's auth payload; on ws use 'header', 'subprotocol', 'query' or 'cookie'.`);
         }
         return { token, auth: { token } };
@@ -325,6 +345,13 @@ export class WsAuthTesting {
     const timeoutMs = this.options.timeoutMs ?? 2000;
     const renew = this.settings.jwt || this.options.sign ? (who: User) => this.tokenFor(who as object) : undefined;
     const query = new URLSearchParams(plan.query).toString();
+    if (this.transport === 'graphql-ws') {
+      const outcome = await this.attemptGraphQLWs(plan, query, user, timeoutMs);
+      if ('client' in outcome) {
+        this.clients.add(outcome.client as WsAuthTestClient<unknown>);
+      }
+      return outcome;
+    }
     const outcome = this.transport === 'ws' ? await this.attemptWs(plan, query) : await this.attemptIo(plan);
     if ('refusal' in outcome) {
       return outcome;
@@ -359,6 +386,60 @@ export class WsAuthTesting {
       });
       socket.once('error', reject);
     });
+  }
+
+  /** A graphql-ws client (graphql-ws's own, over ws) that connects at once and never retries; acknowledged, or the close. */
+  private async attemptGraphQLWs<User>(
+    plan: ConnectionPlan,
+    query: string,
+    user: User,
+    timeoutMs: number,
+  ): Promise<{ client: WsAuthTestClient<User> } | { refusal: Refusal }> {
+    let createClient: typeof import('graphql-ws').createClient;
+    try {
+      ({ createClient } = await import('graphql-ws'));
+    } catch {
+      throw new WsAuthTestingError(`transport 'graphql-ws' needs graphql-ws: npm install --save-dev graphql-ws.`);
+    }
+    const { WebSocket } = await import('ws');
+    const headers = { ...plan.headers };
+    const protocols = plan.protocols;
+    class KitWebSocket extends WebSocket {
+      constructor(url: string, protocol?: string | string[]) {
+        super(url, [...(protocol === undefined ? [] : Array.isArray(protocol) ? protocol : [protocol]), ...protocols], { headers });
+      }
+    }
+    const closeListeners = new Set<(closed: { code: number; reason: string }) => void>();
+    let acknowledged!: () => void;
+    let refused!: (closed: { code: number; reason: string }) => void;
+    const first = new Promise<{ code: number; reason: string } | undefined>((resolve) => {
+      acknowledged = () => resolve(undefined);
+      refused = resolve;
+    });
+    const client = createClient({
+      url: `${this.url(plan.path)}${query ? `?${query}` : ''}`,
+      webSocketImpl: KitWebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      keepAlive: 0,
+      onNonLazyError: () => {},
+      ...(plan.connectionParams && { connectionParams: { ...plan.connectionParams } }),
+      on: {
+        connected: () => acknowledged(),
+        closed: (event) => {
+          const { code, reason } = event as { code: number; reason: string };
+          refused({ code, reason });
+          for (const listener of closeListeners) listener({ code, reason });
+        },
+      },
+    });
+    const closed = await first;
+    if (closed) {
+      await client.dispose();
+      return { refusal: { status: closed.code, message: closed.reason } };
+    }
+    const { GraphQLWsTestClient } = await import('./graphql-test-client.js');
+    return { client: new GraphQLWsTestClient<User>(client, user, plan, timeoutMs, (listener) => closeListeners.add(listener)) };
   }
 
   private async attemptIo(plan: ConnectionPlan): Promise<{ socket: unknown } | { refusal: Refusal }> {
@@ -411,6 +492,9 @@ async function transportOf(app: INestApplication): Promise<WsAuthTestingTranspor
   if (declared.size === 1) {
     return [...declared][0]!;
   }
+  if (declared.size === 0 && servesGraphQLWs(app)) {
+    return 'graphql-ws';
+  }
   const installed: WsAuthTestingTransport[] = [];
   if (await loads('@nestjs/platform-ws')) installed.push('ws');
   if (await loads('@nestjs/platform-socket.io')) installed.push('socket.io');
@@ -418,7 +502,7 @@ async function transportOf(app: INestApplication): Promise<WsAuthTestingTranspor
     return installed[0]!;
   }
   throw new WsAuthTestingError(
-    `cannot tell whether the app serves its gateways over ws or Socket.IO: pass { transport: 'ws' } or { transport: 'socket.io' } to WsAuthTesting.start().`,
+    `cannot tell whether the app serves its gateways over ws or Socket.IO: pass { transport: 'ws' } or { transport: 'socket.io' } to WsAuthTesting.start() ({ transport: 'graphql-ws' } for GraphQL subscriptions).`,
   );
 }
 
@@ -444,8 +528,21 @@ async function loads(specifier: string): Promise<boolean> {
   }
 }
 
-async function defaultAdapter(app: INestApplication, transport: WsAuthTestingTransport): Promise<WebSocketAdapter> {
+/** Whether the app set up GraphQL subscriptions with `WsAuthGraphQL.graphqlWs()`. */
+function servesGraphQLWs(app: INestApplication): boolean {
+  try {
+    return app.get(WsAuthGraphQL, { strict: false }).isServing;
+  } catch {
+    return false;
+  }
+}
+
+async function defaultAdapter(app: INestApplication, transport: WsAuthTestingTransport): Promise<WebSocketAdapter | undefined> {
   // Each adapter is loaded when used: an app has its transport's adapter package only.
+  if (transport === 'graphql-ws') {
+    // @nestjs/graphql serves its subscriptions itself; guarded ws gateways beside them need WsAuthAdapter.
+    return guardedGateways(app).length > 0 ? defaultAdapter(app, 'ws') : undefined;
+  }
   if (transport === 'ws') {
     const { WsAuthAdapter } = await import('../ws/ws-auth.adapter.js');
     return new WsAuthAdapter(app);

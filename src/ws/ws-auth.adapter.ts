@@ -1,7 +1,8 @@
 import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { BaseWsExceptionFilter, type MessageMappingProperties } from '@nestjs/websockets';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { GatewayPolicy } from '../core/handshake.interfaces.js';
@@ -17,6 +18,7 @@ import { wsTransport } from './ws.transport.js';
 import { OPEN } from '../ws-auth.internal-constants.js';
 
 type WsAdapterOptions = ConstructorParameters<typeof WsAdapter>[1];
+type UpgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 /** What Nest hands `create`: the gateway's options, spread into `new ws.Server()`. */
 type GatewayServerOptions = Record<string | symbol, unknown> & { path?: string; handleProtocols?: HandleProtocols };
 
@@ -56,6 +58,8 @@ export class WsAuthAdapter extends WsAdapter {
   private readonly guardedClients = new WeakSet<WebSocket>();
   private readonly guardedServers = new WeakSet<object>();
   private binding: WsBinding | undefined;
+  /** The `'upgrade'` listeners of WsAdapter this adapter wrapped, by server, to take them off on close. */
+  private readonly wrappedUpgrades = new Map<HttpServer, UpgradeListener>();
 
   constructor(
     protected readonly app: INestApplicationContext,
@@ -87,6 +91,37 @@ export class WsAuthAdapter extends WsAdapter {
     });
     this.guardedServers.add(server);
     return server;
+  }
+
+  /**
+   * WsAdapter's `'upgrade'` listener destroys every upgrade to a path none of its
+   * gateways serves. On a server where something else listens for upgrades too
+   * (@nestjs/graphql's subscriptions at `/graphql`, say), such upgrades are left
+   * to the other listeners instead; alone, it still destroys them.
+   */
+  protected override ensureHttpServerExists(port: number, httpServer?: HttpServer): HttpServer | undefined {
+    if (httpServer === undefined || this.httpServersRegistry.has(port)) {
+      return super.ensureHttpServerExists(port, httpServer);
+    }
+    const before = httpServer.listeners('upgrade');
+    const created = super.ensureHttpServerExists(port, httpServer);
+    for (const listener of httpServer.listeners('upgrade')) {
+      if (!before.includes(listener)) {
+        const routed = this.leavingOtherPaths(port, httpServer, listener as UpgradeListener);
+        httpServer.off('upgrade', listener as UpgradeListener);
+        httpServer.on('upgrade', routed);
+        this.wrappedUpgrades.set(httpServer, routed);
+      }
+    }
+    return created;
+  }
+
+  override async dispose(): Promise<void> {
+    await super.dispose();
+    for (const [httpServer, listener] of this.wrappedUpgrades) {
+      httpServer.off('upgrade', listener);
+    }
+    this.wrappedUpgrades.clear();
   }
 
   override bindClientConnect(server: WebSocketServer, callback: Function): void {
@@ -134,6 +169,27 @@ export class WsAuthAdapter extends WsAdapter {
     }
     this.guardedClients.add(client);
     this.binding!.services.registry.accept(client, handshake, wsTransport);
+  }
+
+  private leavingOtherPaths(port: number, httpServer: HttpServer, nest: UpgradeListener): UpgradeListener {
+    return (request, socket, head) => {
+      if (httpServer.listenerCount('upgrade') > 1 && !this.servesPath(port, request)) {
+        return; // another listener's (GraphQL subscriptions'): not destroyed
+      }
+      nest(request, socket, head);
+    };
+  }
+
+  /** Whether a gateway on `port` serves the upgrade's path, compared as WsAdapter compares it. */
+  private servesPath(port: number, request: IncomingMessage): boolean {
+    let pathname: string;
+    try {
+      pathname = new URL(request.url ?? '/', `ws://${request.headers.host ?? 'localhost'}/`).pathname;
+    } catch {
+      return true; // WsAdapter answers the malformed request
+    }
+    const servers = (this.wsServersRegistry.get(port) ?? []) as { path?: string }[];
+    return servers.some((server) => server.path === pathname);
   }
 
   private bind(gateway: Function): WsBinding {

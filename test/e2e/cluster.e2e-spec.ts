@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import type { WebSocket } from 'ws';
 import { type ClusterNode, startNode } from '../helpers/cluster-node.js';
+import { type GqlConnection, gqlConnect } from '../helpers/graphql-client.js';
 import { type RedisServer, startRedis } from '../helpers/redis-server.js';
 import { sign } from '../helpers/tokens.js';
 import { until } from '../helpers/wait.js';
@@ -87,6 +88,49 @@ describe.each(['ioredis', 'redis'] as const)('three nodes with %s', (client) => 
     } finally {
       await late.stop();
     }
+  });
+});
+
+describe('a node serving GraphQL subscriptions (graphql-ws) beside a ws node', () => {
+  const nodes: ClusterNode[] = [];
+  const gql: GqlConnection[] = [];
+  beforeAll(async () => {
+    nodes.push(
+      ...(await Promise.all([
+        startNode({ redisSocket: redis.socket, client: 'ioredis', prefix: 'gql:', limit: 1 }),
+        startNode({ redisSocket: redis.socket, client: 'ioredis', prefix: 'gql:', limit: 1, graphql: true }),
+      ])),
+    );
+  });
+  afterEach(() => Promise.all(gql.splice(0).map((connection) => connection.dispose())));
+  afterAll(() => Promise.all(nodes.splice(0).map((node) => node.stop())));
+  const subscribe = (node: ClusterNode, token: string) => {
+    const connection = gqlConnect(node.port, { connectionParams: { token } });
+    gql.push(connection);
+    return connection;
+  };
+
+  test('revokeUser on the ws node closes the user’s graphql-ws connection on the other node; the token is refused there', async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const token = sign({ sub: 'heidi' });
+    const connection = subscribe(b, token);
+    await connection.acknowledged;
+    expect(await connection.subscribe('subscription { whoami }').take()).toEqual({ kind: 'next', data: { whoami: 'heidi' } });
+    await a.call('revokeUser', 'heidi', { reason: 'banned' });
+    expect(await connection.closed).toEqual({ code: 4403, reason: 'banned' });
+    expect(await subscribe(b, token).closed).toEqual({ code: 4403, reason: 'Token revoked' });
+  });
+
+  test('maxConnectionsPerUser spans transports and nodes: a ws connection on one node, the graphql-ws one on the other gets 4429', async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const token = sign({ sub: 'ivan' });
+    const socket = await open(a, token);
+    expect(await subscribe(b, token).closed).toEqual({ code: 4429, reason: 'Too many connections (at most 1 per user)' });
+    socket.close();
+    await until(async () => {
+      const next = subscribe(b, token);
+      return next.acknowledged.then(() => true, () => false);
+    }, 5000);
   });
 });
 

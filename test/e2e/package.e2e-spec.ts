@@ -12,9 +12,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 describe('package manifest', () => {
-  const entries = { '.': 'index', './ws': 'ws/index', './socket.io': 'socket-io/index', './testing': 'testing/index' };
+  const entries = { '.': 'index', './ws': 'ws/index', './socket.io': 'socket-io/index', './testing': 'testing/index', './graphql': 'graphql/index' };
 
-  test('exports ".", "./ws", "./socket.io" and "./testing" as ES modules and CommonJS, each with its own declarations, all built', () => {
+  test('exports ".", "./ws", "./socket.io", "./testing" and "./graphql" as ES modules and CommonJS, each with its own declarations, all built', () => {
     expect(Object.keys(manifest.exports)).toEqual([...Object.keys(entries), './package.json']);
     for (const [subpath, file] of Object.entries(entries)) {
       expect(manifest.exports[subpath]).toEqual({
@@ -93,13 +93,45 @@ describe('package manifest', () => {
     const main = await load('nest-ws-auth');
     const io = await load('nest-ws-auth/socket.io');
     const ws = await load('nest-ws-auth/ws');
+    const graphql = await load('nest-ws-auth/graphql');
     const shared = Object.keys(main).filter((name) => name !== 'WsAuthAdapter');
     expect(shared).toContain('WsAuthModule');
     for (const name of shared) {
       expect([name, io[name]]).toEqual([name, main[name]]);
       expect([name, ws[name]]).toEqual([name, main[name]]);
+      expect([name, graphql[name]]).toEqual([name, main[name]]);
     }
     expect(main.WsAuthAdapter).toBe(ws.WsAuthAdapter);
+    expect(Object.keys(graphql).filter((name) => !shared.includes(name)).sort()).toEqual(['GraphQLWsCloseCode', 'WsAuthGraphQL']);
+  });
+
+  test('no entry point loads graphql, graphql-ws or @nestjs/graphql (optional peers a ws or Socket.IO app does not install)', () => {
+    const blocked = /^(graphql|graphql-ws|@nestjs\/graphql)(\/|$)/;
+    const node = (args: string[]) =>
+      spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    const entries = ['nest-ws-auth', 'nest-ws-auth/ws', 'nest-ws-auth/socket.io', 'nest-ws-auth/testing', 'nest-ws-auth/graphql'];
+    const required = node([
+      '-e',
+      `const Module = require('node:module');
+       const resolve = Module._resolveFilename;
+       Module._resolveFilename = function (request, ...rest) {
+         if (${blocked}.test(request)) throw new Error('loads ' + request);
+         return resolve.call(this, request, ...rest);
+       };
+       ${entries.map((entry) => `require('${entry}');`).join('\n')}`,
+    ]);
+    const hook = `export async function resolve(specifier, context, next) {
+      if (${blocked}.test(specifier)) throw new Error('loads ' + specifier);
+      return next(specifier, context);
+    }`;
+    const imported = node([
+      '--input-type=module',
+      '-e',
+      `import { register } from 'node:module';
+       register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+       ${entries.map((entry) => `await import('${entry}');`).join('\n')}`,
+    ]);
+    expect({ require: required.status === 0 ? 'ok' : required.stderr, import: imported.status === 0 ? 'ok' : imported.stderr }).toEqual({ require: 'ok', import: 'ok' });
   });
 
   test('a Socket.IO app never loads @nestjs/platform-ws, an optional peer it does not install; the ws entries do', () => {

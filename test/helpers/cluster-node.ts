@@ -11,6 +11,8 @@ export interface NodeOptions {
   prefix?: string;
   limit?: number;
   leaseTtlMs?: number;
+  /** GraphQL subscriptions (graphql-ws) at /graphql beside the /chat gateway. */
+  graphql?: boolean;
 }
 
 /** One app process of the cluster: a separate Node process, driven over IPC. */
@@ -36,6 +38,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
       ...(options.prefix && { PREFIX: options.prefix }),
       ...(options.limit && { LIMIT: String(options.limit) }),
       ...(options.leaseTtlMs && { LEASE_TTL_MS: String(options.leaseTtlMs) }),
+      ...(options.graphql && { GRAPHQL: '1' }),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
