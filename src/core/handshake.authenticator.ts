@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { type Credentials, readCredentials } from './credentials.extractor.js';
 import { clientAddress, FailedHandshakesLimiter } from './failed-handshakes.limiter.js';
@@ -8,7 +8,7 @@ import { isPromiseLike, type MaybePromise, settle } from './maybe-promise.js';
 import { AuthFailure, type StrategyOutcome, type StrategyRegistry } from './strategy.contract.js';
 import { HandshakeRejection, loggable, ServiceUnavailableError, WsAuthConfigurationError } from './ws-auth.exceptions.js';
 import { AUTH_OBSERVER, CONNECTION_REGISTRY, HANDSHAKE_GUARDS, STRATEGY_REGISTRY, WS_AUTH_SETTINGS } from './core.constants.js';
-import type { AuthObserver } from './core.interfaces.js';
+import type { AuthObserver, WsAuthTransportName } from './core.interfaces.js';
 import type { ConnectionRegistry } from './connection.registry.js';
 import type {
   AcceptedHandshake,
@@ -114,6 +114,31 @@ export class HandshakeAuthenticator implements OnModuleDestroy {
       ...(auth.roles?.length && { roles: [...auth.roles] }),
       ...(guards && { guards }),
     };
+  }
+
+  /**
+   * The 429 of `failedHandshakes` if the client's address is locked out now, and
+   * nothing else read: a transport that can answer before its server parses the
+   * handshake (ws, before the upgrade reaches ws) asks this first, so a flood
+   * from a locked address costs as little as the platform allows. `undefined`
+   * otherwise (and without the option): `authenticate` then judges as usual.
+   */
+  lockedOut(
+    request: IncomingMessage,
+    remoteAddress: string | undefined,
+    policy: GatewayPolicy,
+    transport: WsAuthTransportName,
+  ): HandshakeRejection | undefined {
+    if (!this.limiter) {
+      return undefined;
+    }
+    const retryAfter = this.limiter.retryAfter(clientAddress(request, remoteAddress, this.settings.trustedProxies));
+    if (retryAfter === undefined) {
+      return undefined;
+    }
+    const refusal = this.tooManyFailuresFor(retryAfter);
+    this.observer?.judged(policy.gateway, refusal, 0, request, remoteAddress, transport);
+    return refusal;
   }
 
   /** Whether `policyFor` ran for `gateway`, i.e. a WsAuth adapter serves it. */

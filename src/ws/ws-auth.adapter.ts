@@ -2,6 +2,7 @@ import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { BaseWsExceptionFilter, type MessageMappingProperties } from '@nestjs/websockets';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -13,6 +14,7 @@ import { gatewayOf, guardedGatewayOf, serverOptionsOf } from '../ws-auth-gateway
 import { resolveWsAuthServices, type WsAuthServices } from '../ws-auth.services.js';
 import { type HandleProtocols, selectProtocolWithoutToken } from './subprotocol.selector.js';
 import { WsTokenRefreshHandler } from './token-refresh.handler.js';
+import { writeUpgradeRefusal } from './upgrade-refusal.js';
 import { WsUpgradeVerifier } from './ws-upgrade.verifier.js';
 import { wsTransport } from './ws.transport.js';
 import { OPEN } from '../ws-auth.internal-constants.js';
@@ -57,6 +59,8 @@ export class WsAuthAdapter extends WsAdapter {
   /** Clients of guarded servers: only they get the in-band refresh handler. */
   private readonly guardedClients = new WeakSet<WebSocket>();
   private readonly guardedServers = new WeakSet<object>();
+  /** The policy of each guarded gateway's path, for refusals decided before ws sees the upgrade. */
+  private readonly guardedPaths = new Map<string, GatewayPolicy>();
   private binding: WsBinding | undefined;
   /** The `'upgrade'` listeners of WsAdapter this adapter wrapped, by server, to take them off on close. */
   private readonly wrappedUpgrades = new Map<HttpServer, UpgradeListener>();
@@ -90,6 +94,7 @@ export class WsAuthAdapter extends WsAdapter {
       this.onAuthenticatedConnection(client, request, policy);
     });
     this.guardedServers.add(server);
+    this.guardedPaths.set(wsOptions.path ?? '/', policy);
     return server;
   }
 
@@ -173,11 +178,36 @@ export class WsAuthAdapter extends WsAdapter {
 
   private leavingOtherPaths(port: number, httpServer: HttpServer, nest: UpgradeListener): UpgradeListener {
     return (request, socket, head) => {
+      if (this.refusedEarly(request, socket)) {
+        return;
+      }
       if (httpServer.listenerCount('upgrade') > 1 && !this.servesPath(port, request)) {
         return; // another listener's (GraphQL subscriptions'): not destroyed
       }
       nest(request, socket, head);
     };
+  }
+
+  /**
+   * An address `failedHandshakes` locked out is answered 429 here, before ws
+   * validates the upgrade and before any other work: a flood from it costs little
+   * more than Node's HTTP parsing. Only for a guarded gateway's path (read
+   * without a URL parser; a path written any other way still meets the same
+   * limit in the authenticator).
+   */
+  private refusedEarly(request: IncomingMessage, socket: Duplex): boolean {
+    if (this.guardedPaths.size === 0) {
+      return false;
+    }
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const policy = this.guardedPaths.get(query === -1 ? url : url.slice(0, query));
+    const refusal = policy && this.binding!.services.authenticator.lockedOut(request, (socket as Socket).remoteAddress, policy, 'ws');
+    if (!refusal) {
+      return false;
+    }
+    writeUpgradeRefusal(socket, refusal);
+    return true;
   }
 
   /** Whether a gateway on `port` serves the upgrade's path, compared as WsAdapter compares it. */

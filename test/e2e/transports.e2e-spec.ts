@@ -3,6 +3,7 @@ import { FailedHandshakesLimiter } from '../../src/core/failed-handshakes.limite
 import { WsAuthConnections } from '../../src/index.js';
 import { ALLOWED_ORIGIN, resetAccounts, SessionAppModule } from '../apps/session.app.js';
 import { type Person, PEOPLE, type Seen, transportApp } from '../apps/transport.app.js';
+import { rawRequest, upgradeRequest } from '../helpers/raw-upgrade.js';
 import { postForCookie } from '../helpers/session-cookie.js';
 import { startApp, type TestApp } from '../helpers/test-app.js';
 import { sign } from '../helpers/tokens.js';
@@ -524,6 +525,25 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       const alice = await connect(app.port, '/chat', { token: sign({ sub: 'alice' }), headers });
       expect(await alice.request('whoami')).toEqual(PEOPLE.alice);
     });
+
+    if (transport.name === 'ws') {
+      test('ws: a locked address is answered 429 before ws validates the upgrade (a request ws itself would answer 400)', async () => {
+        const headers = from('203.0.113.50');
+        for (let attempt = 0; attempt < 3; attempt += 1) {
+          expect((await transport.refusal(app.port, '/chat', { token: sign({ sub: 'mallory' }), headers })).status).toBe(401);
+        }
+        const before = resolved;
+        // No Sec-WebSocket-Key: ws refuses such a request with 400 before it asks verifyClient anything.
+        const request = upgradeRequest('/chat', headers).replace(/Sec-WebSocket-Key: [^\r]*\r\n/, '');
+        const answer = await rawRequest(app.port, request);
+        expect(answer.status).toBe(429);
+        expect(answer.headers['retry-after']).toBe('60');
+        expect(JSON.parse(answer.body)).toEqual({ statusCode: 429, message: 'Too many failed handshakes', error: 'Too Many Requests' });
+        expect(resolved).toBe(before);
+        // Another address with the same malformed request still gets ws's own answer.
+        expect((await rawRequest(app.port, request.replace('203.0.113.50', '203.0.113.51'))).status).toBe(400);
+      });
+    }
 
     test('403s count, 400s and successes do not; the limit+1-th refusal is the first 429', async () => {
       const headers = from('198.51.100.1');

@@ -17,6 +17,13 @@ export function rawUpgrade(port: number, path: string, headers: Record<string, s
   return readResponse(socket);
 }
 
+/** Sends a request written by hand (e.g. a malformed upgrade) and reads the HTTP answer. */
+export function rawRequest(port: number, request: string): Promise<UpgradeResponse> {
+  const socket = connect(port, '127.0.0.1');
+  socket.write(request);
+  return readResponse(socket);
+}
+
 export function upgradeRequest(path: string, headers: Record<string, string> = {}): string {
   const lines = [
     `GET ${path} HTTP/1.1`,
