@@ -24,6 +24,7 @@ export const SERVERS = {
   m: "@WsAuthGateway, built-in 'jwt', RS256 from a jwksUri (keys cached)",
   n: '(b) with one handshake guard (a roles guard reading @Roles() with Reflector)',
   o: "(b) under the Nest docs' global AuthGuard (APP_GUARD, with isWsAuthClient)",
+  t: '(b) with failedHandshakes, no proxy: the flood comes from 127.0.0.2, valid clients from 127.0.0.1',
 } as const;
 
 export type ServerName = keyof typeof SERVERS;
@@ -46,6 +47,7 @@ export const TRANSPORT_OF: Record<ServerName, BenchTransport> = {
   m: 'ws',
   n: 'ws',
   o: 'ws',
+  t: 'ws',
 };
 /**
  * The cluster servers are compared with the same gateway without cluster: (g) with (b), (i) with (h);
@@ -67,13 +69,16 @@ export const BASELINE_OF: Record<ServerName, ServerName> = {
   m: 'l',
   n: 'b',
   o: 'b',
+  t: 'b',
 };
 /** Servers also measured with one token shared by every handshake (the verified-token cache answers): the transports' pairs. */
 export const SHARED_TOKEN_TOO: ReadonlySet<ServerName> = new Set(['a', 'b', 'e', 'f']);
 /** Servers measured on handshakes only (the cluster, events and key sources cost nothing on the message path). */
-export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j', 'k', 'l', 'm', 'n']);
-/** Servers under the forged-token flood: the ws ones, and (k) with the failed-handshake limit. */
-export const FLOODED: ReadonlySet<ServerName> = new Set(['a', 'b', 'c', 'd', 'k']);
+export const HANDSHAKES_ONLY: ReadonlySet<ServerName> = new Set(['g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 't']);
+/** Servers under the forged-token flood: the ws ones, and (k), (t) with the failed-handshake limit. */
+export const FLOODED: ReadonlySet<ServerName> = new Set(['a', 'b', 'c', 'd', 'k', 't']);
+/** The flood of (t) comes from this loopback address (no proxy: the server sees the TCP peer). */
+export const ATTACKER_SOURCE = '127.0.0.2';
 /** Servers whose tokens are RS256 (signed with RSA_KEYS.privateKey). */
 export const RS256_SERVERS: ReadonlySet<ServerName> = new Set(['l', 'm']);
 /** The flood's one attacking address (X-Forwarded-For), and the addresses valid clients come from. */

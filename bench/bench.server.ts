@@ -163,14 +163,14 @@ function clusteredModule(cluster: boolean, limit: boolean, prefix = `bench-${pro
   return ClusteredModule;
 }
 
-/** (k): (b) with the failed-handshake limit, behind one (simulated) proxy. */
-function limitedModule(): object {
+/** (k): (b) with the failed-handshake limit, behind one (simulated) proxy; (t): without a proxy. */
+function limitedModule(behindProxy = true): object {
   @WsAuthGateway({ path: ECHO_PATH })
   class LimitedGateway extends EchoHandlers {}
 
   @Module({
     imports: [
-      WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] }, failedHandshakes: true, trustProxy: true }),
+      WsAuthModule.forRoot({ jwt: { secret: BENCH_SECRET, algorithms: ['HS256'] }, failedHandshakes: true, trustProxy: behindProxy }),
     ],
     providers: [LimitedGateway],
   })
@@ -249,6 +249,7 @@ const variants: Record<ServerName, () => Promise<Server>> = {
   j: () => nestServer(EventsWithoutListenerModule, (app) => new WsAuthAdapter(app)),
   n: () => nestServer(HandshakeGuardModule, (app) => new WsAuthAdapter(app)),
   o: () => nestServer(GlobalGuardModule, (app) => new WsAuthAdapter(app)),
+  t: () => nestServer(limitedModule(false), (app) => new WsAuthAdapter(app)),
 };
 
 const name = process.argv[2] as ServerName | 'node';

@@ -32,6 +32,8 @@ export type LoadTask =
       floodCount: number;
       concurrency: number;
       baselineProbes: number;
+      /** The flood's own source address (no proxy); without it, the flood names its address in X-Forwarded-For. */
+      attackerSource?: string;
     };
 
 /** Fresh tokens, each with a `sub` never used before, signed ahead of the measured phases. */
@@ -188,10 +190,10 @@ function ioHandshake(port: number, upgrade: Buffer, connectFrame: Buffer): Promi
  * so that TIME_WAIT stays on the server side: tens of thousands of client-side
  * TIME_WAIT sockets would exhaust the port range towards the server.
  */
-function handshake(port: number, request: Buffer): Promise<{ status: number; ms: number }> {
+function handshake(port: number, request: Buffer, localAddress?: string): Promise<{ status: number; ms: number }> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    const socket = connect({ port, host: '127.0.0.1', noDelay: true, ...(localAddress && { localAddress }) });
     let answered = false;
     socket.write(request);
     socket.once('data', (chunk) => {
@@ -332,12 +334,14 @@ async function flood(task: Extract<LoadTask, { type: 'flood' }>): Promise<FloodR
   const token = tokensOf(task.tokens);
   // A different invalid token for each request (the signature's tail varies), as an attacker's would be.
   const stem = task.invalidToken.slice(0, -6);
-  const invalid = (index: number) => upgradeRequest(task.port, stem + index.toString(36).padStart(6, '0'), ATTACKER_ADDRESS);
+  const source = task.attackerSource;
+  const invalid = (index: number) =>
+    upgradeRequest(task.port, stem + index.toString(36).padStart(6, '0'), source ? undefined : ATTACKER_ADDRESS);
   let probes = 0;
   const probe = async (keepGoing: () => boolean): Promise<number[]> => {
     const latencies: number[] = [];
     while (keepGoing()) {
-      const { status, ms } = await handshake(task.port, upgradeRequest(task.port, token(), validAddress((probes += 1))));
+      const { status, ms } = await handshake(task.port, upgradeRequest(task.port, token(), source ? undefined : validAddress((probes += 1))));
       if (status === 101) latencies.push(ms);
     }
     return latencies;
@@ -353,7 +357,7 @@ async function flood(task: Extract<LoadTask, { type: 'flood' }>): Promise<FloodR
     Array.from({ length: task.concurrency }, async () => {
       while (sent < task.floodCount) {
         sent += 1;
-        const { status } = await handshake(task.port, invalid(sent));
+        const { status } = await handshake(task.port, invalid(sent), source);
         floodStatuses[status] = (floodStatuses[status] ?? 0) + 1;
       }
     }),

@@ -22,6 +22,7 @@ import { summariseProfile, type CpuProfile } from './profile-summary.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { measureRevocationList, measurePropagation, type ClusterFigures } from './cluster.bench.js';
 import {
+  ATTACKER_SOURCE,
   BASELINE_OF,
   FLOODED,
   HANDSHAKES_ONLY,
@@ -256,6 +257,7 @@ for (let round = 0; round < plan.rounds; round += 1) {
       floodCount: plan.floodCount,
       concurrency: CONCURRENCY,
       baselineProbes: plan.baselineProbes,
+      ...(name === 't' && { attackerSource: ATTACKER_SOURCE }),
     });
     await new Promise((resolve) => setTimeout(resolve, 200));
     const after = await servers[name].ask({ type: 'cpu' });
